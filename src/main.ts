@@ -1,0 +1,35 @@
+// Entry point of the plugin executable: `version` subcommand, plugin flags,
+// logger, and the wiring of the four layers. Nothing else lives here.
+
+import { version as packageVersion } from '../package.json';
+import { HandshakeError } from './goplugin';
+import { createLogger, logFatalErrors } from './log';
+import { canonicalVersion, parsePluginFlags, serveBackend } from './vault';
+import { postgresBackendFactory } from './postgres';
+
+const VERSION_ARGS = new Set(['version', '--version', '-version', '-v']);
+
+async function main(argv: string[]): Promise<void> {
+  if (argv.length === 1 && VERSION_ARGS.has(argv[0] ?? '')) {
+    process.stdout.write(`vault-plugin-secrets-postgres ${canonicalVersion(packageVersion)}\n`);
+    return;
+  }
+  // Ctrl-C on a foreground Vault reaches the whole process group; the plugin
+  // must live on until Vault shuts it down (go-plugin ignores SIGINT too).
+  process.on('SIGINT', () => undefined);
+  parsePluginFlags(argv);
+
+  const log = createLogger();
+  logFatalErrors(log);
+  try {
+    await serveBackend({ factory: postgresBackendFactory(log), version: packageVersion, log });
+  } catch (err) {
+    if (err instanceof HandshakeError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+void main(process.argv.slice(2));

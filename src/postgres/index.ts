@@ -1,0 +1,2 @@
+// Public surface of the PostgreSQL engine.
+export { postgresBackendFactory } from './backend';

@@ -1,0 +1,221 @@
+// `config/:name` and `config/`: database connections, with the field names
+// and defaults of Vault's database engine (path_config_connection.go).
+
+import { genericNameRegex, optionalTrailingSlash, type FieldData, type Path } from '../framework';
+import { errorResponse, type Request, type Response } from '../vault';
+import {
+  CONFIG_DEFAULTS,
+  PASSWORD_AUTHENTICATIONS,
+  configReadView,
+  type ConnectionConfig,
+  type PasswordAuthentication,
+} from './connection-config';
+import { ConnectionStringError, clientConfig, isUrl } from './dsn';
+import type { Engine } from './engine';
+import { compileUsernameTemplate } from './username';
+import { DatabaseUnreachable } from './verify';
+
+const CONFIG_FIELDS = {
+  name: { type: 'string', description: 'Name of this database connection.', required: true },
+  plugin_name: {
+    type: 'string',
+    description:
+      "Accepted for compatibility with Vault's database engine (e.g. postgresql-database-plugin) and shown on read; this plugin always talks to PostgreSQL.",
+  },
+  connection_url: {
+    type: 'string',
+    description:
+      'PostgreSQL connection string: a URL (postgresql://{{username}}:{{password}}@host:5432/db?sslmode=verify-full) or libpq key=value pairs. {{username}} and {{password}} are replaced by the username and password fields. Required when the connection is created.',
+  },
+  username: { type: 'string', description: 'Root user the plugin connects as; fills {{username}}.' },
+  password: { type: 'string', description: 'Password of the root user; fills {{password}}. Never returned by reads.', sensitive: true },
+  disable_escaping: {
+    type: 'bool',
+    description: 'Insert username and password into a URL connection_url verbatim instead of URL-escaping them.',
+    default: false,
+  },
+  verify_connection: {
+    type: 'bool',
+    description: 'Connect to the database once when the configuration is written, and refuse it if that fails.',
+    default: CONFIG_DEFAULTS.verifyConnection,
+  },
+  allowed_roles: {
+    type: 'comma-string-slice',
+    description: 'Roles allowed to use this connection: names or globs ("app-*"); "*" allows all. Empty allows none.',
+  },
+  max_open_connections: {
+    type: 'int',
+    description: 'Maximum number of open connections to the database.',
+    default: CONFIG_DEFAULTS.maxOpenConnections,
+  },
+  max_idle_connections: {
+    type: 'int',
+    description: 'Maximum number of idle connections kept; 0 or more than max_open_connections means max_open_connections.',
+    default: CONFIG_DEFAULTS.maxIdleConnections,
+  },
+  max_connection_lifetime: {
+    type: 'duration',
+    description: 'Maximum time a connection may be reused (e.g. "1h"); 0 means no limit.',
+    default: '0s',
+  },
+  username_template: {
+    type: 'string',
+    description:
+      'Template for generated usernames, e.g. "v-{{.RoleName}}-{{random 8}}". Empty: v-<display name>-<role>-<random>-<unix time>, at most 63 bytes.',
+  },
+  password_policy: { type: 'string', description: 'Name of a Vault password policy used to generate passwords. Empty: 24 random characters.' },
+  password_authentication: {
+    type: 'string',
+    description:
+      'How passwords reach PostgreSQL: "scram-sha-256" sends a SCRAM verifier so the cleartext never reaches the server or its logs; "password" sends the cleartext.',
+    default: CONFIG_DEFAULTS.passwordAuthentication,
+  },
+  root_rotation_statements: {
+    type: 'string-slice',
+    description: 'Statements run by rotate-root, with {{name}}/{{username}} and {{password}}. Empty: ALTER ROLE … WITH PASSWORD.',
+  },
+  tls_ca: { type: 'string', description: 'PEM CA certificate(s) the database server certificate must chain to.' },
+  tls_certificate: { type: 'string', description: 'PEM client certificate for certificate authentication.' },
+  private_key: { type: 'string', description: 'PEM private key of tls_certificate. Never returned by reads.', sensitive: true },
+} as const;
+
+/** The two config paths. */
+export function configPaths(engine: Engine): Path[] {
+  return [
+    {
+      pattern: `config/${genericNameRegex('name')}`,
+      fields: CONFIG_FIELDS,
+      existenceCheck: async (req, data) => (await engine.configs.get(req.storage, data.getString('name'))) !== undefined,
+      operations: {
+        create: { callback: (req, data) => writeConfig(engine, req, data), summary: 'Create a database connection.' },
+        update: { callback: (req, data) => writeConfig(engine, req, data), summary: 'Update a database connection.' },
+        read: { callback: (req, data) => readConfig(engine, req, data), summary: 'Read a database connection (secrets redacted).' },
+        delete: { callback: (req, data) => deleteConfig(engine, req, data), summary: 'Delete a database connection.' },
+      },
+      helpSynopsis: 'Configure a connection to a PostgreSQL database.',
+      helpDescription: CONFIG_HELP,
+    },
+    {
+      pattern: `config${optionalTrailingSlash}`,
+      operations: {
+        list: {
+          callback: async (req) => ({ data: { keys: await engine.configs.list(req.storage) } }),
+          summary: 'List database connections.',
+        },
+      },
+      helpSynopsis: 'List the configured database connections.',
+      helpDescription: 'Lists the names of the configured database connections.',
+    },
+  ];
+}
+
+async function writeConfig(engine: Engine, req: Request, data: FieldData): Promise<Response | undefined> {
+  const name = data.getString('name');
+  const existing = await engine.configs.get(req.storage, name);
+  if (!existing && !data.getOk('connection_url').ok) return errorResponse('connection_url is required when creating a connection');
+
+  // Fields left out of an update keep their stored values, as in Vault.
+  const pick = <T>(field: string, current: T | undefined, read: (f: string) => T): T =>
+    data.getOk(field).ok || current === undefined ? read(field) : current;
+  const str = (f: string) => data.getString(f);
+  const config: ConnectionConfig = {
+    pluginName: pick('plugin_name', existing?.pluginName, str),
+    connectionUrl: pick('connection_url', existing?.connectionUrl, str).trim(),
+    username: pick('username', existing?.username, str),
+    password: pick('password', existing?.password, str),
+    disableEscaping: pick('disable_escaping', existing?.disableEscaping, (f) => data.getBool(f)),
+    verifyConnection: data.getBool('verify_connection'),
+    allowedRoles: pick('allowed_roles', existing?.allowedRoles, (f) => data.getStringSlice(f)),
+    maxOpenConnections: pick('max_open_connections', existing?.maxOpenConnections, (f) => data.getInt(f)),
+    maxIdleConnections: pick('max_idle_connections', existing?.maxIdleConnections, (f) => data.getInt(f)),
+    maxConnectionLifetime: pick('max_connection_lifetime', existing?.maxConnectionLifetime, (f) => data.getDuration(f)),
+    usernameTemplate: pick('username_template', existing?.usernameTemplate, str),
+    passwordPolicy: pick('password_policy', existing?.passwordPolicy, str),
+    passwordAuthentication: pick('password_authentication', existing?.passwordAuthentication, (f) =>
+      data.getString(f) as PasswordAuthentication,
+    ),
+    rootRotationStatements: pick('root_rotation_statements', existing?.rootRotationStatements, (f) => data.getStringSlice(f)),
+    tlsCa: pick('tls_ca', existing?.tlsCa, str),
+    tlsCertificate: pick('tls_certificate', existing?.tlsCertificate, str),
+    privateKey: pick('private_key', existing?.privateKey, str),
+  };
+
+  const problem = validateConfig(config);
+  if (problem) return errorResponse(problem);
+  let pgConfig;
+  try {
+    pgConfig = clientConfig(config);
+  } catch (err) {
+    if (err instanceof ConnectionStringError) return errorResponse(err.message);
+    throw err;
+  }
+  if (config.verifyConnection) {
+    try {
+      await engine.verify(pgConfig);
+    } catch (err) {
+      if (err instanceof DatabaseUnreachable) return errorResponse(`error verifying connection: ${err.message}`);
+      throw err;
+    }
+  }
+  await engine.configs.put(req.storage, name, config);
+  await engine.pools.close(name);
+  const warnings = passwordInUrlWarning(config);
+  return warnings.length > 0 ? { warnings } : undefined;
+}
+
+/** The first problem with a config, in words for the operator; undefined if none. */
+function validateConfig(config: ConnectionConfig): string | undefined {
+  if (config.connectionUrl === '') return 'connection_url must not be empty';
+  if (config.maxOpenConnections < 1) return 'max_open_connections must be at least 1';
+  if (config.maxIdleConnections < 0) return 'max_idle_connections must not be negative';
+  if (!PASSWORD_AUTHENTICATIONS.includes(config.passwordAuthentication)) {
+    return `password_authentication must be one of ${PASSWORD_AUTHENTICATIONS.join(', ')}; got ${JSON.stringify(config.passwordAuthentication)}`;
+  }
+  if ((config.tlsCertificate === '') !== (config.privateKey === '')) {
+    return 'tls_certificate and private_key must be given together';
+  }
+  if (config.usernameTemplate !== '') {
+    try {
+      compileUsernameTemplate(config.usernameTemplate);
+    } catch (err) {
+      return `username_template is invalid: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+  return undefined;
+}
+
+/** Vault warns when the root password sits in the URL instead of {{password}}. */
+function passwordInUrlWarning(config: ConnectionConfig): string[] {
+  if (!isUrl(config.connectionUrl)) return [];
+  const userinfo = /^[a-z]+:\/\/([^@/?#]*)@/i.exec(config.connectionUrl)?.[1] ?? '';
+  const password = userinfo.includes(':') ? userinfo.slice(userinfo.indexOf(':') + 1) : '';
+  if (password === '' || /^\{\{\s*password\s*\}\}$/.test(password)) return [];
+  return ['connection_url contains a literal password; use {{password}} and the password field so that rotate-root can change it'];
+}
+
+async function readConfig(engine: Engine, req: Request, data: FieldData): Promise<Response | undefined> {
+  const config = await engine.configs.get(req.storage, data.getString('name'));
+  return config ? { data: configReadView(config) } : undefined;
+}
+
+async function deleteConfig(engine: Engine, req: Request, data: FieldData): Promise<Response | undefined> {
+  const name = data.getString('name');
+  await engine.configs.delete(req.storage, name);
+  await engine.pools.close(name);
+  return undefined;
+}
+
+const CONFIG_HELP = `
+Configures how the plugin connects to a PostgreSQL database as a privileged
+("root") user, which roles may use the connection, and how the credentials it
+issues are generated.
+
+  vault write pg/config/main \\
+      connection_url='postgresql://{{username}}:{{password}}@db.example.com:5432/postgres?sslmode=verify-full' \\
+      username=vault password=... allowed_roles='app-*'
+
+Reads never return the password, the private key or a password embedded in
+connection_url. With verify_connection=true (the default) the write fails
+with PostgreSQL's error if the database cannot be reached or refuses the
+credentials, and nothing is stored.
+`.trim();

@@ -1,0 +1,67 @@
+// One pg.Pool per connection config, created on first use and reused by every
+// request: no connection per request, no ping per operation. node-postgres is
+// loaded on first use too, so a plugin start that serves no request stays fast.
+
+import type { Pool, PoolConfig } from 'pg';
+import type { Logger } from '../log';
+
+/** Creates a pool; tests may inject their own. */
+export type PoolFactory = (config: PoolConfig) => Promise<Pool>;
+
+/** The default factory: node-postgres, loaded lazily. */
+export const pgPoolFactory: PoolFactory = async (config) => {
+  const pg = await import('pg');
+  return new pg.Pool(config);
+};
+
+interface Entry {
+  pool: Promise<Pool>;
+  /** Identity of the settings the pool was built from. */
+  version: string;
+}
+
+/** Pools by config name. */
+export class PoolRegistry {
+  readonly #pools = new Map<string, Entry>();
+  readonly #factory: PoolFactory;
+  readonly #log: Logger;
+
+  constructor(log: Logger, factory: PoolFactory = pgPoolFactory) {
+    this.#log = log;
+    this.#factory = factory;
+  }
+
+  /**
+   * The pool for config `name`; `version` identifies the settings, and a
+   * changed version replaces the pool (the old one drains and closes).
+   */
+  get(name: string, version: string, config: () => PoolConfig): Promise<Pool> {
+    const existing = this.#pools.get(name);
+    if (existing && existing.version === version) return existing.pool;
+    if (existing) void this.close(name);
+    const pool = this.#factory(config()).then((p) => {
+      // An idle client losing its connection must not crash the process.
+      p.on('error', (err) => this.#log.warn({ config: name, error: err.message }, 'idle database connection failed'));
+      return p;
+    });
+    this.#pools.set(name, { pool, version });
+    return pool;
+  }
+
+  /** Closes and forgets the pool of config `name`, if any. */
+  async close(name: string): Promise<void> {
+    const entry = this.#pools.get(name);
+    if (!entry) return;
+    this.#pools.delete(name);
+    try {
+      await (await entry.pool).end();
+    } catch (err) {
+      this.#log.warn({ config: name, error: err instanceof Error ? err.message : String(err) }, 'closing pool failed');
+    }
+  }
+
+  /** Closes every pool. */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.#pools.keys()].map((name) => this.close(name)));
+  }
+}
