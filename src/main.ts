@@ -9,6 +9,12 @@ import { postgresBackendFactory } from './postgres';
 
 const VERSION_ARGS = new Set(['version', '--version', '-version', '-v']);
 
+/**
+ * Crash-safety testing only (set through the catalog's `env`): the process
+ * kills itself at the named engine checkpoint.
+ */
+const ENV_CRASH_AT = 'VAULT_PLUGIN_PG_CRASH_AT';
+
 async function main(argv: string[]): Promise<void> {
   if (argv.length === 1 && VERSION_ARGS.has(argv[0] ?? '')) {
     process.stdout.write(`vault-plugin-secrets-postgres ${canonicalVersion(packageVersion)}\n`);
@@ -22,7 +28,8 @@ async function main(argv: string[]): Promise<void> {
   const log = createLogger();
   logFatalErrors(log);
   try {
-    await serveBackend({ factory: postgresBackendFactory(log), version: packageVersion, log });
+    const factory = postgresBackendFactory(log, { crashAt: process.env[ENV_CRASH_AT] || undefined });
+    await serveBackend({ factory, version: packageVersion, log });
   } catch (err) {
     if (err instanceof HandshakeError) {
       process.stderr.write(`${err.message}\n`);

@@ -7,7 +7,7 @@ import { FieldData } from './field-data';
 import { validateFields } from './field-validation';
 import { pathHelpText, rootHelpText } from './help';
 import { openApiDocument } from './openapi';
-import type { OpenApiDocument } from './openapi';
+import type { OpenApiDocument } from './openapi-types';
 import { isPathOperationName, operationCallback } from './path';
 import type { Path, PathOperationName } from './path';
 import { handleRollback } from './rollback';
@@ -82,10 +82,17 @@ export class FrameworkBackend implements Backend {
     };
   }
 
+  /** Runs the `initialize` option, if any. */
   async initialize(storage: Storage): Promise<void> {
     await this.options.initialize?.(storage);
   }
 
+  /**
+   * renew/revoke go to the secret type, rollback to periodic work and WAL,
+   * help to the generated help; everything else to the matching path after
+   * field validation (InvalidRequest on failure). UnsupportedPath (404) when
+   * no path matches, UnsupportedOperation (405) when it lacks the operation.
+   */
   async handleRequest(req: Request): Promise<Response | undefined> {
     switch (req.operation) {
       case 'renew':
@@ -100,6 +107,7 @@ export class FrameworkBackend implements Backend {
     }
   }
 
+  /** Runs the path's existence check; `checkFound: false` when it has none. */
   async handleExistenceCheck(req: Request): Promise<ExistenceCheckResult> {
     if (req.operation !== 'create' && req.operation !== 'update') {
       throw new VaultError(ErrorKind.Unknown, `incorrect operation type ${req.operation} for an existence check`);
@@ -117,14 +125,17 @@ export class FrameworkBackend implements Backend {
     return { checkFound: true, exists: await check(req, new FieldData(raw, match.fields)) };
   }
 
+  /** The `specialPaths` option, `{}` when absent. */
   specialPaths(): SpecialPaths {
     return this.options.specialPaths ?? {};
   }
 
+  /** Runs the `invalidate` option, if any. */
   invalidateKey(key: string): void {
     this.options.invalidate?.(key);
   }
 
+  /** Runs the `clean` option, if any. */
   async cleanup(): Promise<void> {
     await this.options.clean?.();
   }

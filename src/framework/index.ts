@@ -25,6 +25,7 @@ export type { WalEntry } from './wal';
 export type { PeriodicFunc, WalRollbackFunc } from './rollback';
 
 export { OPENAPI_VERSION, openApiDocument } from './openapi';
+export type { OpenApiOptions } from './openapi';
 export type {
   OasDisplayAttrs,
   OasOperation,
@@ -34,5 +35,4 @@ export type {
   OasResponse,
   OasSchema,
   OpenApiDocument,
-  OpenApiOptions,
-} from './openapi';
+} from './openapi-types';

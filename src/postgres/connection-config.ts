@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { ConnectionTarget } from './dsn';
 import { redactConnectionUrl } from './dsn';
+import type { StoredKind } from './cached-store';
 
 /** How the plugin sets passwords on the roles it creates. */
 export type PasswordAuthentication = 'scram-sha-256' | 'password';
@@ -45,13 +46,12 @@ export const CONFIG_DEFAULTS = {
   passwordAuthentication: 'scram-sha-256',
 } as const;
 
-/** Storage key of config `name`. */
-export function configKey(name: string): string {
-  return `config/${name}`;
-}
-
-/** Storage prefix of all configs. */
-export const CONFIG_PREFIX = 'config/';
+/** How configs are stored: `config/<name>`. */
+export const CONFIG_KIND: StoredKind<ConnectionConfig> = {
+  prefix: 'config/',
+  encode: (config) => encodeConfig(config),
+  decode: (value) => decodeConfig(value),
+};
 
 /** The stored JSON form (Vault's DatabaseConfig layout). */
 interface StoredConfig {

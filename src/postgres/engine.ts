@@ -1,13 +1,17 @@
-// The state one mount's engine shares across its paths: cached configs, the
-// per-config pools, and the logger. One instance per backend instance (mount).
+// The state one mount's engine shares across its paths: cached configs and
+// roles, the per-config pools, compiled username templates, and how
+// passwords are made. One instance per backend instance (mount).
 
-import type { ClientConfig, Pool } from 'pg';
+import type { ClientConfig, Pool, PoolConfig } from 'pg';
 import type { Logger } from '../log';
-import type { Storage } from '../vault';
-import { ConfigStore } from './config-store';
-import { connectionVersion, type ConnectionConfig } from './connection-config';
+import type { Storage, SystemView } from '../vault';
+import { CachedStore } from './cached-store';
+import { CONFIG_KIND, connectionVersion, type ConnectionConfig } from './connection-config';
 import { clientConfig } from './dsn';
+import { generatePassword, scramSha256Verifier } from './password';
 import { PoolRegistry, type PoolFactory } from './pools';
+import { ROLE_KIND } from './role';
+import { compileUsernameTemplate, DEFAULT_USERNAME_TEMPLATE, type UsernameTemplate } from './username';
 import { DEFAULT_CONNECT_TIMEOUT_MS, verifyConnection } from './verify';
 
 /** Collaborators of an engine; all but the logger have defaults. */
@@ -16,35 +20,90 @@ export interface EngineOptions {
   poolFactory?: PoolFactory;
   /** Checks a connection on config write; default connects with pg. */
   verify?: (config: ClientConfig) => Promise<void>;
+  /**
+   * Seconds an unfinished issuance's WAL entry must age before rollback
+   * drops its user; longer than Vault's 90 s request deadline.
+   */
+  walRollbackMinAge?: number;
+  /**
+   * Crash-safety testing only: the named checkpoint (e.g.
+   * `creds-after-create`) kills the process with SIGKILL when reached.
+   * Absent: checkpoints do nothing.
+   */
+  crashAt?: string;
 }
+
+/** A config with its pool. */
+export interface Connection {
+  name: string;
+  config: ConnectionConfig;
+  pool: Pool;
+}
+
+/** Default minimum WAL age: Vault's request deadline (90 s) plus a margin. */
+export const DEFAULT_WAL_ROLLBACK_MIN_AGE = 120;
 
 /** Per-mount engine state. */
 export class Engine {
-  readonly configs = new ConfigStore();
+  readonly configs = new CachedStore(CONFIG_KIND);
+  readonly roles = new CachedStore(ROLE_KIND);
   readonly pools: PoolRegistry;
   readonly log: Logger;
   readonly verify: (config: ClientConfig) => Promise<void>;
+  readonly walRollbackMinAge: number;
+  readonly #templates = new Map<string, UsernameTemplate>();
+  readonly #crashAt: string | undefined;
 
   constructor(options: EngineOptions) {
     this.log = options.log;
     this.pools = new PoolRegistry(options.log, options.poolFactory);
     this.verify = options.verify ?? verifyConnection;
+    this.walRollbackMinAge = options.walRollbackMinAge ?? DEFAULT_WAL_ROLLBACK_MIN_AGE;
+    this.#crashAt = options.crashAt;
   }
 
-  /** The pool of config `name`; undefined when the config does not exist. */
-  async pool(storage: Storage, name: string): Promise<{ config: ConnectionConfig; pool: Pool } | undefined> {
+  /** A point where a crash must not leave anything behind; see EngineOptions.crashAt. */
+  checkpoint(name: string): void {
+    if (this.#crashAt !== name) return;
+    this.log.warn({ checkpoint: name }, 'crashing on purpose at checkpoint');
+    process.kill(process.pid, 'SIGKILL');
+  }
+
+  /** Config `name` with its pool; undefined when the config does not exist. */
+  async connection(storage: Storage, name: string): Promise<Connection | undefined> {
     const config = await this.configs.get(storage, name);
     if (!config) return undefined;
     const pool = await this.pools.get(name, connectionVersion(config), () => poolConfig(config));
-    return { config, pool };
+    return { name, config, pool };
+  }
+
+  /** The compiled username template of a config (the default when it has none). */
+  usernameTemplate(config: ConnectionConfig): UsernameTemplate {
+    const source = config.usernameTemplate || DEFAULT_USERNAME_TEMPLATE;
+    let compiled = this.#templates.get(source);
+    if (!compiled) {
+      compiled = compileUsernameTemplate(source);
+      this.#templates.set(source, compiled);
+    }
+    return compiled;
+  }
+
+  /**
+   * A new password (from the Vault password policy when one is named) and
+   * what `{{password}}` becomes: a SCRAM verifier under scram-sha-256, so the
+   * cleartext never reaches the server, its logs or pg_stat_statements.
+   */
+  async newPassword(systemView: SystemView, config: ConnectionConfig, policy: string): Promise<{ password: string; value: string }> {
+    const password = policy ? await systemView.generatePasswordFromPolicy(policy) : generatePassword();
+    const value = config.passwordAuthentication === 'scram-sha-256' ? await scramSha256Verifier(password) : password;
+    return { password, value };
   }
 
   /** A storage key changed elsewhere: drop what was derived from it. */
   invalidate(key: string): void {
-    const name = ConfigStore.nameOfKey(key);
-    if (name === undefined) return;
-    this.configs.forget(name);
-    void this.pools.close(name);
+    this.roles.invalidate(key);
+    const name = this.configs.invalidate(key);
+    if (name !== undefined) void this.pools.close(name);
   }
 
   /** Releases every pool (unmount, seal, reload). */
@@ -54,14 +113,14 @@ export class Engine {
 }
 
 /** node-postgres pool settings for a config. */
-export function poolConfig(config: ConnectionConfig): import('pg').PoolConfig {
+export function poolConfig(config: ConnectionConfig): PoolConfig {
   return {
     connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_MS,
     ...clientConfig(config),
     max: config.maxOpenConnections,
     // pg-pool keeps every released client until it has been idle this long;
-    // a limit on idle connections below max is approximated by closing idle
-    // ones quickly.
+    // a limit on idle connections below the maximum is approximated by
+    // closing idle ones quickly.
     idleTimeoutMillis: config.maxIdleConnections > 0 && config.maxIdleConnections < config.maxOpenConnections ? 1_000 : 30_000,
     maxLifetimeSeconds: config.maxConnectionLifetime,
   };

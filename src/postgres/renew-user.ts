@@ -1,0 +1,32 @@
+// Renewing a database user moves its VALID UNTIL to the new lease end, with
+// the role's renew_statements or, by default, ALTER ROLE … VALID UNTIL.
+
+import type { Pool } from 'pg';
+import { quoteIdentifier, quoteLiteral } from './quote';
+import { sqlState, withConflictRetry } from './retry';
+import { renderStatement } from './sql-template';
+
+/** SQLSTATE undefined_object: ALTER ROLE on a role that does not exist. */
+const UNDEFINED_OBJECT = '42704';
+
+/** Thrown when the user to renew no longer exists in the database. */
+export class UserGone extends Error {
+  constructor(username: string) {
+    super(`database user ${JSON.stringify(username)} no longer exists`);
+    this.name = 'UserGone';
+  }
+}
+
+/** Sets the user's expiry to `expiration` (formatted as Vault does). */
+export async function renewUser(pool: Pool, username: string, expiration: string, statements: readonly string[] = []): Promise<void> {
+  const text =
+    statements.length > 0
+      ? statements.map((s) => renderStatement(s, { name: username, username, expiration })).join(';\n')
+      : `ALTER ROLE ${quoteIdentifier(username)} VALID UNTIL ${quoteLiteral(expiration)}`;
+  try {
+    await withConflictRetry(() => pool.query(text));
+  } catch (err) {
+    if (sqlState(err) === UNDEFINED_OBJECT) throw new UserGone(username);
+    throw err;
+  }
+}

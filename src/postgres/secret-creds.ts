@@ -1,0 +1,107 @@
+// The `creds` secret type: a database user under a Vault lease. Its internal
+// data carries everything renew and revoke need, so they keep working after
+// the role or its statements change or the role is deleted.
+
+import { calculateTtl, type SecretType } from '../framework';
+import { retryableError, type Request, type Response } from '../vault';
+import { clientConfig } from './dsn';
+import type { Engine } from './engine';
+import { formatExpiration, validUntil } from './expiration';
+import { renewUser, UserGone } from './renew-user';
+import { revokeUser } from './revoke-user';
+import { describeDatabaseError } from './verify';
+
+/** Vault's database engine calls its dynamic secret type `creds`; so do we. */
+export const CREDS_SECRET_TYPE = 'creds';
+
+/** What a creds lease remembers. */
+export interface CredsInternalData {
+  username: string;
+  role: string;
+  db_name: string;
+  revocation_statements: string[];
+  renew_statements: string[];
+  default_ttl: number;
+  max_ttl: number;
+}
+
+/** Reads internal data written by any version of this plugin. */
+function internalData(req: Request): CredsInternalData {
+  const d = req.secret?.internalData ?? {};
+  const str = (k: string) => (typeof d[k] === 'string' ? String(d[k]) : '');
+  const num = (k: string) => (typeof d[k] === 'number' ? Number(d[k]) : 0);
+  const list = (k: string) => (Array.isArray(d[k]) ? (d[k] as unknown[]).filter((x): x is string => typeof x === 'string') : []);
+  return {
+    username: str('username'),
+    role: str('role'),
+    db_name: str('db_name'),
+    revocation_statements: list('revocation_statements'),
+    renew_statements: list('renew_statements'),
+    default_ttl: num('default_ttl'),
+    max_ttl: num('max_ttl'),
+  };
+}
+
+/** The secret type, with renew and revoke bound to `engine`. */
+export function credsSecret(engine: Engine): SecretType {
+  return {
+    type: CREDS_SECRET_TYPE,
+    fields: {
+      username: { type: 'string', description: 'Username of the database user.' },
+      password: { type: 'string', description: 'Password of the database user.', sensitive: true },
+    },
+    renew: (req) => renewCreds(engine, req),
+    revoke: (req) => revokeCreds(engine, req),
+  };
+}
+
+async function connectionFor(engine: Engine, req: Request, lease: CredsInternalData) {
+  if (lease.username === '' || lease.db_name === '') throw retryableError('lease has no username or db_name in its internal data');
+  const conn = await engine.connection(req.storage, lease.db_name);
+  if (!conn) {
+    throw retryableError(
+      `connection "${lease.db_name}" no longer exists; write config/${lease.db_name} again so the lease can be revoked, or force-revoke it`,
+    );
+  }
+  return conn;
+}
+
+async function revokeCreds(engine: Engine, req: Request): Promise<Response | undefined> {
+  const lease = internalData(req);
+  const conn = await connectionFor(engine, req, lease);
+  try {
+    await revokeUser({ pool: conn.pool, clientConfig: clientConfig(conn.config) }, lease.username, lease.revocation_statements);
+  } catch (err) {
+    // Any failure is worth retrying (database down, object in use): never
+    // report a kind that would make Vault give up on the lease at once.
+    throw retryableError(`revoking database user ${lease.username} failed: ${describeDatabaseError(err)}`, err);
+  }
+  engine.log.info({ username: lease.username, role: lease.role }, 'revoked database user');
+  return undefined;
+}
+
+async function renewCreds(engine: Engine, req: Request): Promise<Response | undefined> {
+  const lease = internalData(req);
+  const secret = req.secret;
+  if (!secret) return undefined;
+  const conn = await connectionFor(engine, req, lease);
+  // The role's current TTLs apply when it still exists, as in Vault.
+  const role = await engine.roles.get(req.storage, lease.role);
+  const defaultTtl = role?.defaultTtl ?? lease.default_ttl;
+  const maxTtl = role?.maxTtl ?? lease.max_ttl;
+  const { ttl } = await calculateTtl(req.systemView, {
+    increment: secret.leaseOptions.increment,
+    backendTtl: defaultTtl,
+    backendMaxTtl: maxTtl,
+    startTime: secret.leaseOptions.issueTime,
+  });
+  try {
+    await renewUser(conn.pool, lease.username, formatExpiration(validUntil(ttl)), role?.renewStatements ?? lease.renew_statements);
+  } catch (err) {
+    if (err instanceof UserGone) throw retryableError(`cannot renew: ${err.message}`);
+    throw retryableError(`renewing database user ${lease.username} failed: ${describeDatabaseError(err)}`, err);
+  }
+  return {
+    secret: { ...secret, leaseOptions: { ...secret.leaseOptions, ttl: defaultTtl, maxTtl } },
+  };
+}

@@ -1,0 +1,91 @@
+// Undoing what a crash interrupted. Vault sends `rollback` about every
+// minute; WAL entries older than the engine's minimum age belong to requests
+// that can no longer finish, and are settled here:
+//   - created-user: a user was (perhaps) created but its lease never
+//     recorded: drop it (rollback_statements when the role has them);
+//   - rotate-root: the root password was (perhaps) changed but the new one
+//     never stored: keep whichever password actually works.
+
+import type { WalRollbackFunc } from '../framework';
+import type { Request } from '../vault';
+import { clientConfig } from './dsn';
+import type { Engine } from './engine';
+import { revokeUser } from './revoke-user';
+import { DatabaseUnreachable } from './verify';
+
+/** WAL kind written before CREATE ROLE in creds. */
+export const WAL_CREATED_USER = 'created-user';
+/** WAL kind written before the root password is changed. */
+export const WAL_ROTATE_ROOT = 'rotate-root';
+
+/** Data of a created-user entry. */
+export interface CreatedUserWal {
+  username: string;
+  db_name: string;
+  role: string;
+  rollback_statements: string[];
+}
+
+/** Data of a rotate-root entry; lives in Vault's encrypted storage like the config. */
+export interface RotateRootWal {
+  name: string;
+  new_password: string;
+}
+
+function field(data: unknown, key: string): unknown {
+  return typeof data === 'object' && data !== null && key in data ? (data as Record<string, unknown>)[key] : undefined;
+}
+
+function stringField(data: unknown, key: string): string {
+  const v = field(data, key);
+  return typeof v === 'string' ? v : '';
+}
+
+/** The engine's rollback function for the framework. */
+export function walRollback(engine: Engine): WalRollbackFunc {
+  return async (req, kind, data) => {
+    switch (kind) {
+      case WAL_CREATED_USER:
+        return rollbackCreatedUser(engine, req, data);
+      case WAL_ROTATE_ROOT:
+        return rollbackRotateRoot(engine, req, data);
+      default:
+        // An entry this version does not know: keeping it forever helps no
+        // one, and failing would block the other entries' reports.
+        engine.log.warn({ kind }, 'dropping WAL entry of unknown kind');
+    }
+  };
+}
+
+async function rollbackCreatedUser(engine: Engine, req: Request, data: unknown): Promise<void> {
+  const username = stringField(data, 'username');
+  const dbName = stringField(data, 'db_name');
+  const statements = field(data, 'rollback_statements');
+  if (username === '') return;
+  const conn = await engine.connection(req.storage, dbName);
+  // Without its connection the user cannot be reached; the entry is kept and
+  // retried until the config is back.
+  if (!conn) throw new Error(`connection "${dbName}" of unfinished user ${username} does not exist`);
+  const list = Array.isArray(statements) ? statements.filter((s): s is string => typeof s === 'string') : [];
+  await revokeUser({ pool: conn.pool, clientConfig: clientConfig(conn.config) }, username, list);
+  engine.log.info({ username, role: stringField(data, 'role') }, 'dropped database user of an unfinished request');
+}
+
+async function rollbackRotateRoot(engine: Engine, req: Request, data: unknown): Promise<void> {
+  const name = stringField(data, 'name');
+  const newPassword = stringField(data, 'new_password');
+  const config = await engine.configs.get(req.storage, name);
+  if (!config || newPassword === '' || config.password === newPassword) return;
+  const candidate = { ...config, password: newPassword };
+  try {
+    await engine.verify(clientConfig(candidate));
+  } catch (err) {
+    // The new password does not work: the change never reached the database.
+    if (err instanceof DatabaseUnreachable) return;
+    throw err;
+  }
+  // The database has the new password but the config was never updated.
+  await engine.configs.put(req.storage, name, candidate);
+  await engine.pools.close(name);
+  engine.log.info({ config: name }, 'completed an interrupted root rotation');
+}
