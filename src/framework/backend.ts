@@ -116,11 +116,13 @@ export class FrameworkBackend implements Backend {
     const check = match.path.existenceCheck;
     if (check === undefined) return { checkFound: false, exists: false };
     const raw = requestData(req, match);
-    // Only conversion errors here; the request itself reports the rest.
     const problems = validateFields(match.fields, raw, { forWrite: false });
     if (problems.length > 0) {
-      // A UserError from the existence check reaches the client as a 400.
-      throw new VaultError(ErrorKind.UserError, validationMessage(problems));
+      // Vault turns any error from the existence check into a 500
+      // (RespondErrorCommon knows no UserError). Answering "no check" lets
+      // the request go on as an update, whose validation reports the
+      // problem as a 400 naming the field.
+      return { checkFound: false, exists: false };
     }
     return { checkFound: true, exists: await check(req, new FieldData(raw, match.fields)) };
   }

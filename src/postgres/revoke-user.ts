@@ -37,7 +37,7 @@ terminated AS (
 SELECT (SELECT count(*) FROM terminated) AS terminated,
        current_database() AS current,
        ARRAY(
-         SELECT DISTINCT d.datname FROM pg_shdepend s
+         SELECT DISTINCT d.datname::text FROM pg_shdepend s
          JOIN pg_database d ON d.oid = s.dbid
          WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid IN (SELECT oid FROM target)
        ) AS databases`;

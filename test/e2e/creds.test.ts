@@ -147,7 +147,8 @@ describe('dynamic credentials', () => {
     const session = login(username, password);
     session.on('error', () => undefined);
     await session.connect();
-    await session.query('CREATE TABLE owned_by_lease (v text); INSERT INTO owned_by_lease VALUES ($1)', ['keep me']);
+    await session.query('CREATE TABLE owned_by_lease (v text)');
+    await session.query('INSERT INTO owned_by_lease VALUES ($1)', ['keep me']);
 
     const revoke = await host.request('PUT', 'sys/leases/revoke', { lease_id: creds.body.lease_id });
     assert.equal(revoke.status, 204, revoke.text);

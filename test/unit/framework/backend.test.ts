@@ -170,9 +170,10 @@ test('existence check: found / missing / absent / unknown path', async () => {
   await assert.rejects(b.handleExistenceCheck(request('update', 'nope')), isKind(ErrorKind.UnsupportedPath));
 });
 
-test('existence check rejects unparsable values as a user error and other operations outright', async () => {
+test('existence check leaves unparsable values to the request (a 400 there, not a 500) and rejects other operations', async () => {
   const b = backend();
-  await assert.rejects(b.handleExistenceCheck(request('update', 'config/main', { url: {} })), isKind(ErrorKind.UserError));
+  assert.deepEqual(await b.handleExistenceCheck(request('update', 'config/main', { url: {} })), { checkFound: false, exists: false });
+  await assert.rejects(b.handleRequest(request('update', 'config/main', { url: {} })), isKind(ErrorKind.InvalidRequest));
   await assert.rejects(b.handleExistenceCheck(request('read', 'config/main')), isKind(ErrorKind.Unknown));
 });
 
