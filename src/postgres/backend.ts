@@ -1,7 +1,7 @@
 // Assembles the engine's paths and secrets into a framework backend. Each
 // concept lives in its own file; this one only puts them together.
 
-import { FrameworkBackend } from '../framework';
+import { FrameworkBackend, parseGoDurationSeconds, type Path, type SecretType } from '../framework';
 import type { Logger } from '../log';
 import type { BackendFactory } from '../vault';
 import { Engine, type EngineOptions } from './engine';
@@ -11,7 +11,6 @@ import { rolePaths } from './path-roles';
 import { rootPaths } from './path-rotate-root';
 import { credsSecret } from './secret-creds';
 import { walRollback } from './wal-rollback';
-import { parseGoDurationSeconds } from '../framework';
 
 /** Mount option (`vault secrets enable -options=…`) overriding the minimum WAL age. */
 export const WAL_MIN_AGE_OPTION = 'wal_rollback_min_age';
@@ -25,6 +24,11 @@ When the lease is revoked or expires the user is dropped; renewing the lease
 extends the user's VALID UNTIL. rotate-root/<name> gives the connection's
 root user a password only Vault knows.
 `.trim();
+
+/** Every path of the engine, in routing order. */
+export function enginePaths(engine: Engine, creds: SecretType = credsSecret(engine)): Path[] {
+  return [...configPaths(engine), ...rolePaths(engine), ...credsPaths(engine, creds), ...rootPaths(engine)];
+}
 
 /** Builds one backend per mount. */
 export function postgresBackendFactory(log: Logger, options: Omit<EngineOptions, 'log'> = {}): BackendFactory {
@@ -42,7 +46,7 @@ export function postgresBackendFactory(log: Logger, options: Omit<EngineOptions,
     const creds = credsSecret(engine);
     return new FrameworkBackend({
       help: BACKEND_HELP,
-      paths: [...configPaths(engine), ...rolePaths(engine), ...credsPaths(engine, creds), ...rootPaths(engine)],
+      paths: enginePaths(engine, creds),
       secrets: [creds],
       walRollback: walRollback(engine),
       walRollbackMinAge: engine.walRollbackMinAge,

@@ -1,2 +1,3 @@
 // Public surface of the PostgreSQL engine.
-export { postgresBackendFactory } from './backend';
+export { postgresBackendFactory, enginePaths, WAL_MIN_AGE_OPTION } from './backend';
+export { Engine } from './engine';
