@@ -9,10 +9,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import { delay, exitPromise, freePort, killOnExit, settlesWithin, type ExitInfo } from './process';
 
 /** A running PostgreSQL server owned by the calling test. */
 export interface PostgresServer {
@@ -205,19 +205,6 @@ function writeOwnedFile(file: string, content: string): void {
 // Starting the server
 // ---------------------------------------------------------------------------
 
-/** Asks the kernel for a free loopback port. It may be taken again before use. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => (port > 0 ? resolve(port) : reject(new Error('could not determine a free port'))));
-    });
-  });
-}
-
 type LaunchOutcome =
   | { kind: 'ready'; child: ChildProcess }
   | { kind: 'port-clash'; reason: string }
@@ -235,7 +222,7 @@ async function launch(binDir: string, dirs: Dirs, port: number, password: string
     return { kind: 'failed', reason: `not accepting connections on port ${port} after ${READY_TIMEOUT_MS} ms` };
   }
   const newLog = fs.readFileSync(dirs.log, 'utf8').slice(logOffset);
-  const reason = `exited with ${ready.describe} before becoming ready (port ${port})`;
+  const reason = `postgres ${ready.reason} before becoming ready (port ${port})`;
   return /could not bind|Address already in use/i.test(newLog) ? { kind: 'port-clash', reason } : { kind: 'failed', reason };
 }
 
@@ -257,31 +244,11 @@ function spawnPostgres(binDir: string, dirs: Dirs, port: number): ChildProcess {
   const logFd = fs.openSync(dirs.log, 'a');
   try {
     const child = spawn(cmd, args, { cwd: dirs.base, stdio: ['ignore', logFd, logFd] });
-    killOnExit(child);
+    killOnExit(child, 'SIGQUIT');
     return child;
   } finally {
     fs.closeSync(logFd);
   }
-}
-
-interface ExitInfo {
-  describe: string;
-}
-
-/** Resolves when the child exits (or fails to spawn); never rejects. */
-function exitPromise(child: ChildProcess): Promise<ExitInfo> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolve({ describe: describeExit(child.exitCode, child.signalCode) });
-      return;
-    }
-    child.once('error', (err) => resolve({ describe: `spawn error: ${err.message}` }));
-    child.once('exit', (code, signal) => resolve({ describe: describeExit(code, signal) }));
-  });
-}
-
-function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
-  return signal !== null ? `signal ${signal}` : `code ${String(code)}`;
 }
 
 /** Polls with real logins: the TCP port opens before the server accepts them. */
@@ -349,45 +316,6 @@ async function terminate(child: ChildProcess, exited: Promise<ExitInfo>): Promis
   await exited;
 }
 
-async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([p.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
- * A test process that dies (uncaught error, process.exit, SIGINT/SIGTERM)
- * must not leave postgres behind. 'exit' handlers may only act synchronously,
- * so they send SIGQUIT (immediate shutdown, which also stops the backends)
- * and leave the temp dir behind.
- */
-function killOnExit(child: ChildProcess): void {
-  const kill = (): void => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGQUIT');
-  };
-  process.on('exit', kill);
-  child.once('exit', () => process.removeListener('exit', kill));
-  installSignalExit();
-}
-
-let signalExitInstalled = false;
-
-/** Turns SIGINT/SIGTERM into a normal exit so the 'exit' handlers above run. */
-function installSignalExit(): void {
-  if (signalExitInstalled) return;
-  signalExitInstalled = true;
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      // Keep the conventional 128+signal exit status of the default behaviour.
-      process.exit(128 + os.constants.signals[signal]);
-    });
-  }
-}
-
 // ---------------------------------------------------------------------------
 // Small utilities
 // ---------------------------------------------------------------------------
@@ -406,8 +334,4 @@ function logTail(file: string, lines = 30): string {
   } catch {
     return '(no log)';
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

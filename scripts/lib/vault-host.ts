@@ -7,9 +7,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { delay, exitPromise, freePort, killOnExit, settlesWithin, type ExitInfo } from './process';
 
 /** A running vault-host owned by the calling test. */
 export interface VaultHost {
@@ -112,7 +112,7 @@ export async function startVaultHost(opts: VaultHostOptions = {}): Promise<Vault
   const child = spawn(binary, args, { env: { ...process.env, TMPDIR: tmp, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs = captureLogs(child);
   const exited = exitPromise(child);
-  killOnExit(child);
+  killOnExit(child, 'SIGTERM');
 
   // Our own plugin dir lives inside `work`; a caller's plugin dir is theirs to remove.
   const stop = memo(async () => {
@@ -187,12 +187,12 @@ export async function startRealVault(vaultBinary: string): Promise<VaultHost> {
   const pluginDir = path.join(work, 'plugins');
   fs.mkdirSync(pluginDir);
   const token = randomBytes(16).toString('hex');
-  const port = await freeLoopbackPort();
+  const port = await freePort();
   const args = ['server', '-dev', `-dev-root-token-id=${token}`, `-dev-listen-address=127.0.0.1:${port}`, `-dev-plugin-dir=${pluginDir}`];
   const child = spawn(vaultBinary, args, { env: { ...process.env, TMPDIR: work }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs = captureLogs(child);
   const exited = exitPromise(child);
-  killOnExit(child);
+  killOnExit(child, 'SIGTERM');
   const stop = memo(async () => {
     await terminate(child, exited);
     fs.rmSync(work, { recursive: true, force: true });
@@ -210,18 +210,6 @@ export async function startRealVault(vaultBinary: string): Promise<VaultHost> {
     await delay(100);
   }
   return { addr, token, pluginDir, pid: child.pid ?? -1, logs: logs.text, request: (m, p, b) => request(addr, token, m, p, b), stop };
-}
-
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 // ---------------------------------------------------------------------------
@@ -302,26 +290,6 @@ function captureLogs(child: ChildProcess): LogBuffer {
   return { text: () => buf };
 }
 
-interface ExitInfo {
-  reason: string;
-}
-
-/** Resolves when the child exits (or fails to spawn); never rejects. */
-function exitPromise(child: ChildProcess): Promise<ExitInfo> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolve({ reason: `exited (code ${String(child.exitCode)}, signal ${String(child.signalCode)})` });
-      return;
-    }
-    child.once('error', (err) => resolve({ reason: `spawn error: ${err.message}` }));
-    child.once('exit', (code, signal) => resolve({ reason: `exited (code ${String(code)}, signal ${String(signal)})` }));
-  });
-}
-
-/**
- * Waits for the ready file to hold `HOST:PORT\n` and for `printed()`. The host
- * writes the file with a plain (non-atomic) write, so only a complete line counts.
- */
 async function waitForReady(file: string, printed: () => boolean, exited: Promise<ExitInfo>): Promise<string | ExitInfo> {
   let exit: ExitInfo | undefined;
   void exited.then((info) => (exit = info));
@@ -342,45 +310,6 @@ async function terminate(child: ChildProcess, exited: Promise<ExitInfo>): Promis
   }
   await exited;
 }
-
-async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([p.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
- * A crashed test process must not leave the host (and its plugins) running.
- * 'exit' handlers can only act synchronously: SIGTERM makes the host stop
- * its plugins on its own after we are gone.
- */
-function killOnExit(child: ChildProcess): void {
-  const kill = (): void => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  };
-  process.on('exit', kill);
-  child.once('exit', () => process.removeListener('exit', kill));
-  installSignalExit();
-}
-
-let signalExitInstalled = false;
-
-/** Turns SIGINT/SIGTERM/SIGHUP into a normal exit so the 'exit' handlers run. */
-function installSignalExit(): void {
-  if (signalExitInstalled) return;
-  signalExitInstalled = true;
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => process.exit(128 + os.constants.signals[signal]));
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Small utilities
-// ---------------------------------------------------------------------------
 
 function memo(fn: () => Promise<void>): () => Promise<void> {
   let running: Promise<void> | undefined;
@@ -405,8 +334,4 @@ function errorOutput(err: unknown): string {
 
 function tail(text: string, lines = 40): string {
   return text.split('\n').slice(-lines).join('\n');
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

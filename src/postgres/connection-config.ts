@@ -76,9 +76,9 @@ interface StoredConfig {
   };
 }
 
-/** Serialises a config for storage. */
-export function encodeConfig(config: ConnectionConfig): Buffer {
-  const stored: StoredConfig = {
+/** The stored form of a config. */
+function toStored(config: ConnectionConfig): StoredConfig {
+  return {
     plugin_name: config.pluginName,
     verify_connection: config.verifyConnection,
     allowed_roles: config.allowedRoles,
@@ -99,7 +99,11 @@ export function encodeConfig(config: ConnectionConfig): Buffer {
       private_key: config.privateKey,
     },
   };
-  return Buffer.from(JSON.stringify(stored));
+}
+
+/** Serialises a config for storage. */
+export function encodeConfig(config: ConnectionConfig): Buffer {
+  return Buffer.from(JSON.stringify(toStored(config)));
 }
 
 /** Reads a stored config; missing keys take today's defaults. */
@@ -132,27 +136,13 @@ export function connectionVersion(config: ConnectionConfig): string {
   return createHash('sha256').update(encodeConfig(config)).digest('hex');
 }
 
-/** What `read config/:name` returns: never a password or private key. */
+/** What `read config/:name` returns: the stored form without password or private key. */
 export function configReadView(config: ConnectionConfig): Record<string, unknown> {
+  const { password: _password, private_key: _privateKey, ...details } = toStored(config).connection_details;
   return {
-    plugin_name: config.pluginName,
+    ...toStored(config),
     plugin_version: '',
-    verify_connection: config.verifyConnection,
-    allowed_roles: config.allowedRoles,
-    password_policy: config.passwordPolicy,
-    root_credentials_rotate_statements: config.rootRotationStatements,
-    connection_details: {
-      connection_url: redactConnectionUrl(config.connectionUrl),
-      username: config.username,
-      disable_escaping: config.disableEscaping,
-      max_open_connections: config.maxOpenConnections,
-      max_idle_connections: config.maxIdleConnections,
-      max_connection_lifetime: config.maxConnectionLifetime,
-      username_template: config.usernameTemplate,
-      password_authentication: config.passwordAuthentication,
-      tls_ca: config.tlsCa,
-      tls_certificate: config.tlsCertificate,
-    },
+    connection_details: { ...details, connection_url: redactConnectionUrl(config.connectionUrl) },
   };
 }
 
