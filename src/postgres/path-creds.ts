@@ -6,7 +6,7 @@
 // a crash without a lease.
 
 import { calculateTtl, deleteWal, genericNameRegex, putWal, secretResponse, type FieldData, type Path, type SecretType } from '../framework';
-import { errorResponse, retryableError, type Request, type Response } from '../vault';
+import { errorMessage, errorResponse, retryableError, type Request, type Response } from '../vault';
 import { roleAllowed } from './connection-config';
 import { createUser } from './create-user';
 import type { Engine } from './engine';
@@ -49,7 +49,9 @@ async function issueCreds(engine: Engine, creds: SecretType, req: Request, data:
   try {
     password = await engine.newPassword(req.systemView, conn.config, policy);
   } catch (err) {
-    return errorResponse(`generating a password with password policy "${policy}" failed: ${describeDatabaseError(err)}`);
+    return errorResponse(
+      `generating a password with password policy "${policy}" failed: ${errorMessage(err)} (check that "vault read sys/policies/password/${policy}" works)`,
+    );
   }
 
   const wal: CreatedUserWal = { username, db_name: role.dbName, role: roleName, rollback_statements: role.rollbackStatements };

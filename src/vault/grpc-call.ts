@@ -19,7 +19,8 @@ export function unaryCall<Req, Rep>(
 ): Promise<Rep> {
   return new Promise((resolve, reject) => {
     method(message, metadata, options, (err, reply) => {
-      if (err) reject(err);
+      // Vault's own words (`details`) without grpc-js's "13 INTERNAL:" prefix.
+      if (err) reject(new Error(err.details || err.message, { cause: err }));
       else if (reply === undefined) reject(new Error('empty gRPC reply'));
       else resolve(reply);
     });

@@ -35,8 +35,8 @@ describe('dynamic credentials', () => {
   async function register(name: string, env: string[] = []): Promise<void> {
     ok(await host.request('PUT', `sys/plugins/catalog/secret/${name}`, { sha256: pluginSha256(), command: PLUGIN_NAME, env }), `register ${name}`);
   }
-  async function mount(mountPath: string, type: string, options: Record<string, string> = {}): Promise<void> {
-    ok(await host.request('POST', `sys/mounts/${mountPath}`, { type, options }), `mount ${mountPath}`);
+  async function mount(mountPath: string, type: string, options: Record<string, string> = {}, config: Record<string, string> = {}): Promise<void> {
+    ok(await host.request('POST', `sys/mounts/${mountPath}`, { type, options, config }), `mount ${mountPath}`);
     ok(
       await host.request('POST', `${mountPath}/config/main`, {
         connection_url: `postgresql://{{username}}:{{password}}@127.0.0.1:${pg.port}/postgres`,
@@ -235,6 +235,55 @@ describe('dynamic credentials', () => {
     ok(await host.request('PUT', 'sys/leases/revoke', { lease_id: creds.body.lease_id }), 'revoke rotapp');
     ok(await host.request('POST', 'pg/reset/rot', {}), 'reset');
     assert.equal((await host.request('GET', 'pg/config/rot')).text.includes('initial-root-pw'), false);
+  });
+
+  it('clamps the lease to the mount maximum and sets VALID UNTIL to match; renewals stop at max_ttl', async () => {
+    await mount('pg-short', PLUGIN_NAME, {}, { default_lease_ttl: '30m', max_lease_ttl: '1h' });
+    ok(await host.request('POST', 'pg-short/roles/app', { db_name: 'main', creation_statements: CREATE, default_ttl: '2h' }), 'role');
+    const creds = await host.request('GET', 'pg-short/creds/app');
+    assert.equal(creds.status, 200, creds.text);
+    assert.equal(creds.body.lease_duration, 3600, 'capped by the mount max_lease_ttl');
+    const validUntil = async () =>
+      ((await admin.query('SELECT rolvaliduntil FROM pg_roles WHERE rolname = $1', [creds.body.data.username])).rows[0].rolvaliduntil as Date).getTime();
+    assert.ok(Math.abs((await validUntil()) - (Date.now() + 3600_000)) < 120_000, 'VALID UNTIL follows the capped lease, not the role TTL');
+    const renew = await host.request('PUT', 'sys/leases/renew', { lease_id: creds.body.lease_id, increment: 86400 });
+    assert.equal(renew.status, 200, renew.text);
+    assert.ok(renew.body.lease_duration <= 3600, `renewal capped: ${renew.body.lease_duration}`);
+    assert.ok((await validUntil()) <= Date.now() + 3600_000 + 120_000, 'VALID UNTIL never passes the maximum');
+    ok(await host.request('PUT', 'sys/leases/revoke', { lease_id: creds.body.lease_id }), 'revoke');
+    ok(await host.request('DELETE', 'sys/mounts/pg-short'), 'unmount');
+  });
+
+  it('generates passwords from a Vault password policy when one is named, and says so when it is missing', async () => {
+    const policy = 'length = 30\nrule "charset" {\n  charset = "0123456789"\n  min-chars = 30\n}\n';
+    ok(await host.request('PUT', 'sys/policies/password/digits', { policy }), 'password policy');
+    ok(
+      await host.request('POST', 'pg/roles/digits', { db_name: 'main', creation_statements: CREATE, credential_config: { password_policy: 'digits' } }),
+      'role digits',
+    );
+    const creds = await host.request('GET', 'pg/creds/digits');
+    assert.equal(creds.status, 200, creds.text);
+    assert.match(creds.body.data.password, /^\d{30}$/);
+    const user = login(creds.body.data.username, creds.body.data.password);
+    await user.connect();
+    await user.end();
+    ok(await host.request('PUT', 'sys/leases/revoke', { lease_id: creds.body.lease_id }), 'revoke');
+
+    ok(await host.request('POST', 'pg/roles/nopolicy', { db_name: 'main', creation_statements: CREATE, credential_config: { password_policy: 'missing' } }), 'role');
+    const failed = await host.request('GET', 'pg/creds/nopolicy');
+    assert.equal(failed.status, 400, failed.text);
+    assert.match(failed.body.errors[0], /password policy "missing" failed: failed to generate password/);
+    const bad = await host.request('POST', 'pg/roles/badcfg', { db_name: 'main', creation_statements: CREATE, credential_config: { pasword_policy: 'x' } });
+    assert.equal(bad.status, 400, bad.text);
+    assert.match(bad.text, /pasword_policy/);
+  });
+
+  it('refuses role names that are not plain names, and unknown roles', async () => {
+    const quoted = await host.request('POST', 'pg/roles/a"b', { db_name: 'main', creation_statements: CREATE });
+    assert.equal(quoted.status, 404, quoted.text);
+    const unknown = await host.request('GET', 'pg/creds/nobody');
+    assert.equal(unknown.status, 400, unknown.text);
+    assert.match(unknown.text, /unknown role: nobody/);
   });
 
   it('unmounting revokes every lease of the mount', async () => {
