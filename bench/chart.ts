@@ -8,11 +8,12 @@ import * as PImage from 'pureimage';
 
 type Context = ReturnType<ReturnType<typeof PImage.make>['getContext']>;
 
-/** One group of bars: a label under it and ours/floor values. */
+/** One group of bars: a label under it and ours/floor values (and an optional third, NaN when absent). */
 export interface BarGroup {
   label: string;
   ours: number;
   floor: number;
+  alt: number;
 }
 
 export interface Panel {
@@ -28,17 +29,18 @@ export interface ChartSpec {
   panels: Panel[];
   oursLabel: string;
   floorLabel: string;
+  altLabel: string;
 }
 
 const FONT_DIR = '/usr/share/fonts/truetype/dejavu';
 const FONTS = { regular: 'DejaVuSans', bold: 'DejaVuSans-Bold' } as const;
-const COLORS = { ours: '#2b6cb0', floor: '#dd6b20', axis: '#333333', grid: '#dddddd', text: '#111111', muted: '#555555' };
+const COLORS = { ours: '#2b6cb0', floor: '#dd6b20', alt: '#9e9e9e', axis: '#333333', grid: '#dddddd', text: '#111111', muted: '#555555' };
 
 const WIDTH = 1500;
 const HEIGHT = 640;
-const HEADER = 110;
+const HEADER = 125;
 const PANEL_GAP = 30;
-const MARGIN = { left: 70, right: 20, top: 40, bottom: 60 };
+const MARGIN = { left: 70, right: 20, top: 62, bottom: 50 };
 
 let fontsLoaded = false;
 
@@ -79,17 +81,20 @@ function text(ctx: Context, s: string, x: number, y: number, opts: { size: numbe
 function drawHeader(ctx: Context, spec: ChartSpec): void {
   text(ctx, spec.title, PANEL_GAP, 38, { size: 26, bold: true });
   text(ctx, spec.subtitle, PANEL_GAP, 66, { size: 16, color: COLORS.muted });
-  // Legend, right-aligned on the title line.
+  // Legend: one row under the subtitle, entries side by side.
   const legend: [string, string][] = [
     [spec.oursLabel, COLORS.ours],
     [spec.floorLabel, COLORS.floor],
+    [spec.altLabel, COLORS.alt],
   ];
-  let y = 30;
+  let x = PANEL_GAP;
+  const y = 100;
   for (const [label, color] of legend) {
     ctx.fillStyle = color;
-    ctx.fillRect(WIDTH - 430, y - 14, 18, 18);
-    text(ctx, label, WIDTH - 404, y, { size: 17 });
-    y += 28;
+    ctx.fillRect(x, y - 14, 18, 18);
+    text(ctx, label, x + 26, y, { size: 17 });
+    ctx.font = `17px ${FONTS.regular}`;
+    x += 26 + ctx.measureText(label).width + 40;
   }
 }
 
@@ -101,19 +106,23 @@ interface Box {
 }
 
 function drawPanel(ctx: Context, panel: Panel, box: Box): void {
-  text(ctx, panel.title, box.x + box.w / 2, box.y + 22, { size: 19, bold: true, align: 'center' });
+  text(ctx, panel.title, box.x + box.w / 2, box.y + 24, { size: 19, bold: true, align: 'center' });
   const plot: Box = { x: box.x + MARGIN.left, y: box.y + MARGIN.top, w: box.w - MARGIN.left - MARGIN.right, h: box.h - MARGIN.top - MARGIN.bottom };
-  const values = panel.groups.flatMap((g) => [g.ours, g.floor]).filter(Number.isFinite);
+  const values = panel.groups.flatMap((g) => [g.ours, g.floor, g.alt]).filter(Number.isFinite);
   const { max, step } = niceScale(Math.max(1e-9, ...values));
   const yOf = (v: number): number => plot.y + plot.h - (v / max) * plot.h;
 
   drawYAxis(ctx, plot, max, step, yOf, panel.unit);
   const groupWidth = plot.w / panel.groups.length;
-  const barWidth = Math.min(70, groupWidth * 0.32);
+  const barWidth = Math.min(60, groupWidth * 0.27);
+  const gap = 4;
   panel.groups.forEach((g, i) => {
     const center = plot.x + groupWidth * (i + 0.5);
-    drawBar(ctx, center - barWidth - 3, barWidth, g.ours, yOf, COLORS.ours);
-    drawBar(ctx, center + 3, barWidth, g.floor, yOf, COLORS.floor);
+    // Bars are centred as a pair, or as a triple when the group has the third value.
+    const bars = Number.isFinite(g.alt) ? [g.ours, g.floor, g.alt] : [g.ours, g.floor];
+    const colors = [COLORS.ours, COLORS.floor, COLORS.alt];
+    const left = center - (bars.length * barWidth + (bars.length - 1) * gap) / 2;
+    bars.forEach((v, k) => drawBar(ctx, left + k * (barWidth + gap), barWidth, v, yOf, colors[k] ?? COLORS.alt));
     text(ctx, g.label, center, plot.y + plot.h + 26, { size: 17, align: 'center' });
   });
 }
@@ -127,7 +136,7 @@ function drawYAxis(ctx: Context, plot: Box, max: number, step: number, yOf: (v: 
   }
   ctx.fillStyle = COLORS.axis;
   ctx.fillRect(plot.x, plot.y, 1, plot.h);
-  text(ctx, unit, plot.x - 8, plot.y - 12, { size: 14, color: COLORS.muted, align: 'right' });
+  text(ctx, unit, plot.x - 8, plot.y - 14, { size: 14, color: COLORS.muted, align: 'left' });
 }
 
 function drawBar(ctx: Context, x: number, w: number, value: number, yOf: (v: number) => number, color: string): void {

@@ -3,7 +3,7 @@
 // cores, so "CPU ms per credential" of each says where the time goes better
 // than wall-clock numbers alone.
 
-import { cpuMs, postgresPids } from './proc';
+import { cpuMs, machineBusyMs, postgresPids } from './proc';
 
 export type Component = 'plugin' | 'host' | 'postgres' | 'bench';
 
@@ -14,11 +14,16 @@ export interface CpuTargets {
   postgresPort: number;
 }
 
-/** CPU ms per pid, per component, at one moment. */
-export type CpuSnapshot = Record<Component, Map<number, number>>;
+/** CPU ms per pid, per component, and the machine's busy ms, at one moment. */
+export type CpuSnapshot = Record<Component, Map<number, number>> & { machine: number };
 
-/** CPU ms per operation, per component, over a phase. */
-export type CpuPerOp = Record<Component | 'total', number>;
+/**
+ * CPU ms per operation, per component, over a phase. `other` is what the rest
+ * of the machine used meanwhile (the machine's busy time minus ours): work
+ * by other processes that competed for the cores, so a large value marks a
+ * disturbed measurement.
+ */
+export type CpuPerOp = Record<Component | 'total' | 'other', number>;
 
 function one(pid: number | undefined): Map<number, number> {
   return pid === undefined ? new Map() : new Map([[pid, cpuMs(pid)]]);
@@ -31,6 +36,7 @@ export function cpuSnapshot(targets: CpuTargets): CpuSnapshot {
     // Backends come and go, so the server is summed over its current processes.
     postgres: new Map(postgresPids(targets.postgresPort).map((pid) => [pid, cpuMs(pid)])),
     bench: one(process.pid),
+    machine: machineBusyMs(),
   };
 }
 
@@ -44,5 +50,7 @@ function delta(before: Map<number, number>, after: Map<number, number>): number 
 export function cpuPerOp(before: CpuSnapshot, after: CpuSnapshot, ops: number): CpuPerOp {
   const per = (c: Component): number => (ops > 0 ? delta(before[c], after[c]) / ops : NaN);
   const result = { plugin: per('plugin'), host: per('host'), postgres: per('postgres'), bench: per('bench') };
-  return { ...result, total: result.plugin + result.host + result.postgres + result.bench };
+  const total = result.plugin + result.host + result.postgres + result.bench;
+  const machine = ops > 0 ? (after.machine - before.machine) / ops : NaN;
+  return { ...result, total, other: Math.max(0, machine - total) };
 }

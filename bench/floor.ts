@@ -4,15 +4,23 @@
 // statements plus VALID UNTIL as one multi-statement query = one implicit
 // transaction, bounded jittered retry of transient catalog conflicts), and
 // drops users with the plugin's default revocation procedure. The plugin's
-// own helpers are used so that both sides send byte-for-byte the same SQL.
+// own helpers build the SQL, so both sides send byte-for-byte the same text.
+//
+// One thing a careful client does differently: pg-pool's `pool.query`
+// releases the client *with the error* when a query fails, which destroys
+// the connection, so every retried conflict pays a new TCP connection, SCRAM
+// authentication and a new PostgreSQL backend. The floor keeps the
+// connection when the server answered with an SQL error (it rolled the
+// transaction back and is ready for the next query). Mode `pool-query`
+// measures the plugin's way (`pool.query`) for comparison.
 
 import { randomBytes } from 'node:crypto';
-import { Pool } from 'pg';
+import { Pool, type QueryResult } from 'pg';
 import type { PostgresServer } from '../scripts/lib/postgres';
 import { creationQuery } from '../src/postgres/create-user';
 import { formatExpiration, validUntil } from '../src/postgres/expiration';
 import { generatePassword, scramSha256Verifier } from '../src/postgres/password';
-import { isTransientConflict, withConflictRetry } from '../src/postgres/retry';
+import { isTransientConflict, sqlState, withConflictRetry } from '../src/postgres/retry';
 import { revokeUser } from '../src/postgres/revoke-user';
 import { parseStatementsInput } from '../src/postgres/statements';
 import type { Operation } from './load';
@@ -21,48 +29,44 @@ import { CREATION_STATEMENTS, DEFAULT_TTL_SECONDS } from './through-host';
 /** The statements as the plugin stores them after `roles/app` is written. */
 const STATEMENTS = parseStatementsInput([CREATION_STATEMENTS]);
 
+/** `careful`: keep connections on SQL errors; `pool-query`: pg-pool's pool.query, as the plugin uses it. */
+export type FloorMode = 'careful' | 'pool-query';
+
 export class Floor {
   readonly #pg: PostgresServer;
-  readonly pool: Pool;
-  /** Transient conflicts (XX000/40001/40P01) that were retried during issuance. */
+  readonly #pool: Pool;
+  /** What the statements and revokeUser run through, according to the mode. */
+  readonly #queryPool: Pool;
+  /** Transient conflicts (XX000/40001/40P01) retried during issuance. */
   conflictsRetried = 0;
+  /** New PostgreSQL connections the pool opened. */
+  connectionsOpened = 0;
 
-  constructor(pg: PostgresServer, poolSize: number) {
+  constructor(pg: PostgresServer, poolSize: number, mode: FloorMode) {
     this.#pg = pg;
-    this.pool = new Pool({ connectionString: pg.url, max: poolSize, idleTimeoutMillis: 30_000 });
+    this.#pool = new Pool({ connectionString: pg.url, max: poolSize, idleTimeoutMillis: 30_000 });
     // An idle client losing its connection must not crash the benchmark.
-    this.pool.on('error', () => undefined);
+    this.#pool.on('error', () => undefined);
+    this.#pool.on('connect', () => void this.connectionsOpened++);
+    this.#queryPool = mode === 'careful' ? keepingConnections(this.#pool) : this.#pool;
   }
 
   /** Creates one user per call; its name is appended to `users`. */
   issue(users: string[]): Operation {
     return async () => {
-      // Same shape and length as the plugin's default username template.
-      const username = `v-token-app-${randomBytes(10).toString('hex')}-${Math.floor(Date.now() / 1000)}`;
       const verifier = await scramSha256Verifier(generatePassword());
-      const text = creationQuery(STATEMENTS, {
-        username,
-        passwordValue: verifier,
-        expiration: formatExpiration(validUntil(DEFAULT_TTL_SECONDS)),
-      });
-      await withConflictRetry(() => this.#countConflicts(this.pool.query(text)));
-      users.push(username);
+      await this.#create(users, verifier);
     };
   }
 
   /** The creation SQL alone, with a verifier computed once: what remains when SCRAM hashing is taken out. */
   issueSqlOnly(users: string[], verifier: string): Operation {
-    return async () => {
-      const username = `v-token-app-${randomBytes(10).toString('hex')}-${Math.floor(Date.now() / 1000)}`;
-      const text = creationQuery(STATEMENTS, { username, passwordValue: verifier, expiration: formatExpiration(validUntil(DEFAULT_TTL_SECONDS)) });
-      await withConflictRetry(() => this.#countConflicts(this.pool.query(text)));
-      users.push(username);
-    };
+    return () => this.#create(users, verifier);
   }
 
   /** Drops `users[offset + i]` with the plugin's default procedure (NOLOGIN, terminate, REASSIGN/DROP OWNED, DROP ROLE). */
   drop(users: readonly string[], offset: number): Operation {
-    const target = { pool: this.pool, clientConfig: { connectionString: this.#pg.url } };
+    const target = { pool: this.#queryPool, clientConfig: { connectionString: this.#pg.url } };
     return async (index) => {
       const username = users[offset + index];
       if (username === undefined) throw new Error(`no user at ${offset + index}`);
@@ -71,17 +75,53 @@ export class Floor {
   }
 
   async end(): Promise<void> {
-    await this.pool.end();
+    await this.#pool.end();
   }
 
-  async #countConflicts<T>(query: Promise<T>): Promise<T> {
-    try {
-      return await query;
-    } catch (err) {
-      if (isTransientConflict(err)) this.conflictsRetried++;
-      throw err;
-    }
+  async #create(users: string[], passwordValue: string): Promise<void> {
+    // Same shape and length as the plugin's default username template.
+    const username = `v-token-app-${randomBytes(10).toString('hex')}-${Math.floor(Date.now() / 1000)}`;
+    const text = creationQuery(STATEMENTS, { username, passwordValue, expiration: formatExpiration(validUntil(DEFAULT_TTL_SECONDS)) });
+    await withConflictRetry(async () => {
+      try {
+        return await this.#queryPool.query(text);
+      } catch (err) {
+        if (isTransientConflict(err)) this.conflictsRetried++;
+        throw err;
+      }
+    });
+    users.push(username);
   }
+}
+
+/**
+ * `pool.query(text, values)` that releases the client normally when the
+ * server answered with an SQL error (it has a SQLSTATE), and destroys it only
+ * for other failures (broken socket, protocol error). pg-pool still drops a
+ * client whose connection ended, so a dead one is never reused.
+ */
+async function queryKeepingConnection(pool: Pool, text: string, values?: unknown[]): Promise<QueryResult> {
+  const client = await pool.connect();
+  try {
+    const result = await client.query(text, values);
+    client.release();
+    return result;
+  } catch (err) {
+    client.release(sqlState(err) !== undefined ? undefined : err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  }
+}
+
+/**
+ * A stand-in for `pool` whose query() keeps connections on SQL errors.
+ * revokeUser takes a Pool but only calls query(text) and query(text, values)
+ * on it; the cast is needed because pg's Pool has much more (overloads with
+ * streams and callbacks, connect, events) that neither caller here uses. Any
+ * other use fails loudly instead of touching the real pool's state.
+ */
+function keepingConnections(pool: Pool): Pool {
+  const query = (text: string, values?: unknown[]): Promise<QueryResult> => queryKeepingConnection(pool, text, values);
+  return { query } as unknown as Pool;
 }
 
 /** SCRAM-SHA-256 verifier computation alone (PBKDF2, 4096 rounds, on libuv's thread pool). */

@@ -109,3 +109,11 @@ export function postgresPids(port: number): number[] {
   if (postmaster === undefined) return [];
   return [postmaster, ...listPids().filter((pid) => ppidOf(pid) === postmaster)];
 }
+
+/** CPU time the whole machine spent busy (all cores, everything but idle and iowait) in ms, from /proc/stat. */
+export function machineBusyMs(): number {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  const ticks = [user, nice, system, irq, softirq, steal].reduce<number>((sum, v) => sum + (v ?? 0), 0);
+  return (ticks * 1000) / CLOCK_TICKS;
+}

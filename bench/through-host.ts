@@ -76,3 +76,8 @@ export function hostOnly(host: VaultHost): Operation {
 export function pluginRoundTrip(host: VaultHost): Operation {
   return async () => expectStatus(await host.request('GET', `${MOUNT}/roles/${ROLE}`), [200], 'role read');
 }
+
+/** The same plus one plugin→host storage round trip over the go-plugin broker: listing roles is never cached. */
+export function pluginStorageRoundTrip(host: VaultHost): Operation {
+  return async () => expectStatus(await host.request('GET', `${MOUNT}/roles?list=true`), [200], 'role list');
+}

@@ -15,6 +15,14 @@ const VERSION_ARGS = new Set(['version', '--version', '-version', '-v']);
  */
 const ENV_CRASH_AT = 'VAULT_PLUGIN_PG_CRASH_AT';
 
+/**
+ * Lowest level the plugin writes (trace, debug, info, warn, error); default
+ * info. Vault filters again with its own level, but every line written costs
+ * a write to the pipe, so per-credential debug lines are opt-in.
+ */
+const ENV_LOG_LEVEL = 'VAULT_PLUGIN_PG_LOG_LEVEL';
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+
 async function main(argv: string[]): Promise<void> {
   if (argv.length === 1 && VERSION_ARGS.has(argv[0] ?? '')) {
     process.stdout.write(`vault-plugin-secrets-postgres ${canonicalVersion(packageVersion)}\n`);
@@ -25,7 +33,7 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', () => undefined);
   parsePluginFlags(argv);
 
-  const log = createLogger();
+  const log = createLogger({ level: LOG_LEVELS.find((l) => l === process.env[ENV_LOG_LEVEL]) ?? 'info' });
   logFatalErrors(log);
   try {
     const factory = postgresBackendFactory(log, { crashAt: process.env[ENV_CRASH_AT] || undefined });

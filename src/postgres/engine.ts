@@ -8,6 +8,7 @@ import type { Storage, SystemView } from '../vault';
 import { CachedStore } from './cached-store';
 import { CONFIG_KIND, connectionVersion, type ConnectionConfig } from './connection-config';
 import { clientConfig } from './dsn';
+import { LeaseLimits } from './lease-limits';
 import { generatePassword, scramSha256Verifier } from './password';
 import { PoolRegistry, type PoolFactory } from './pools';
 import { ROLE_KIND } from './role';
@@ -52,6 +53,9 @@ export class Engine {
   readonly verify: (config: ClientConfig) => Promise<void>;
   readonly walRollbackMinAge: number;
   readonly #templates = new Map<string, UsernameTemplate>();
+  readonly #leaseLimits = new LeaseLimits();
+  /** Pool identity per config object: hashing the config on every request is waste. */
+  readonly #versions = new WeakMap<ConnectionConfig, string>();
   readonly #crashAt: string | undefined;
 
   constructor(options: EngineOptions) {
@@ -73,8 +77,18 @@ export class Engine {
   async connection(storage: Storage, name: string): Promise<Connection | undefined> {
     const config = await this.configs.get(storage, name);
     if (!config) return undefined;
-    const pool = await this.pools.get(name, connectionVersion(config), () => poolConfig(config));
+    let version = this.#versions.get(config);
+    if (version === undefined) {
+      version = connectionVersion(config);
+      this.#versions.set(config, version);
+    }
+    const pool = await this.pools.get(name, version, () => poolConfig(config));
     return { name, config, pool };
+  }
+
+  /** `systemView` with the mount's lease limits cached for a moment (see lease-limits.ts). */
+  leaseLimits(systemView: SystemView): SystemView {
+    return this.#leaseLimits.view(systemView);
   }
 
   /** The compiled username template of a config (the default when it has none). */

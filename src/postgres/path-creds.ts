@@ -42,20 +42,31 @@ async function issueCreds(engine: Engine, creds: SecretType, req: Request, data:
     return errorResponse(`"${roleName}" is not an allowed role of connection "${role.dbName}"; add it to that config's allowed_roles`);
   }
 
-  const { ttl } = await calculateTtl(req.systemView, { backendTtl: role.defaultTtl, backendMaxTtl: role.maxTtl });
   const username = generateUsername(engine.usernameTemplate(conn.config), { displayName: req.displayName, roleName });
   const policy = role.credentialConfig['password_policy'] || conn.config.passwordPolicy;
-  let password: { password: string; value: string };
-  try {
-    password = await engine.newPassword(req.systemView, conn.config, policy);
-  } catch (err) {
+  const wal: CreatedUserWal = { username, db_name: role.dbName, role: roleName, rollback_statements: role.rollbackStatements };
+  // Independent steps run together: the WAL write and the lease limits are
+  // round trips to Vault, the password's SCRAM hashing runs on the thread pool.
+  const [walWrite, lease, secret] = await Promise.allSettled([
+    putWal(req.storage, WAL_CREATED_USER, wal),
+    calculateTtl(engine.leaseLimits(req.systemView), { backendTtl: role.defaultTtl, backendMaxTtl: role.maxTtl }),
+    engine.newPassword(req.systemView, conn.config, policy),
+  ]);
+  if (walWrite.status === 'rejected') throw walWrite.reason;
+  const walId = walWrite.value;
+  if (lease.status === 'rejected') {
+    await deleteWal(req.storage, walId);
+    throw lease.reason;
+  }
+  if (secret.status === 'rejected') {
+    await deleteWal(req.storage, walId);
     return errorResponse(
-      `generating a password with password policy "${policy}" failed: ${errorMessage(err)} (check that "vault read sys/policies/password/${policy}" works)`,
+      `generating a password with password policy "${policy}" failed: ${errorMessage(secret.reason)} (check that "vault read sys/policies/password/${policy}" works)`,
     );
   }
+  const { ttl } = lease.value;
+  const password = secret.value;
 
-  const wal: CreatedUserWal = { username, db_name: role.dbName, role: roleName, rollback_statements: role.rollbackStatements };
-  const walId = await putWal(req.storage, WAL_CREATED_USER, wal);
   try {
     await createUser(conn.pool, role.creationStatements, { username, passwordValue: password.value, expiration: formatExpiration(validUntil(ttl)) }, req.signal);
   } catch (err) {
@@ -78,7 +89,7 @@ async function issueCreds(engine: Engine, creds: SecretType, req: Request, data:
   };
   const resp = secretResponse(creds, { username, password: password.password }, { ...internal }, { ttl: role.defaultTtl, maxTtl: role.maxTtl });
   await deleteWal(req.storage, walId);
-  engine.log.info({ username, role: roleName }, 'issued database user');
+  engine.log.debug({ username, role: roleName }, 'issued database user');
   return resp;
 }
 

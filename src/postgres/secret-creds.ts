@@ -76,7 +76,7 @@ async function revokeCreds(engine: Engine, req: Request): Promise<Response | und
     // report a kind that would make Vault give up on the lease at once.
     throw retryableError(`revoking database user ${lease.username} failed: ${describeDatabaseError(err)}`, err);
   }
-  engine.log.info({ username: lease.username, role: lease.role }, 'revoked database user');
+  engine.log.debug({ username: lease.username, role: lease.role }, 'revoked database user');
   return undefined;
 }
 
@@ -89,7 +89,7 @@ async function renewCreds(engine: Engine, req: Request): Promise<Response | unde
   const role = await engine.roles.get(req.storage, lease.role);
   const defaultTtl = role?.defaultTtl ?? lease.default_ttl;
   const maxTtl = role?.maxTtl ?? lease.max_ttl;
-  const { ttl } = await calculateTtl(req.systemView, {
+  const { ttl } = await calculateTtl(engine.leaseLimits(req.systemView), {
     increment: secret.leaseOptions.increment,
     backendTtl: defaultTtl,
     backendMaxTtl: maxTtl,

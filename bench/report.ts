@@ -1,0 +1,249 @@
+// What a run found, in three forms: the results object (written as JSON),
+// the printed table with targets, and the chart's panels.
+
+import type { ChartSpec } from './chart';
+import type { ColdStartResult } from './cold-start';
+import type { CpuPerOp } from './cpu';
+import type { LatencyStats, LevelResult } from './load';
+import type { RssSummary } from './rss';
+
+export interface MachineInfo {
+  cpus: number;
+  cpuModel: string;
+  memoryMb: number;
+  /** Node running the benchmark (the load generator and the floor). */
+  node: string;
+  /** Node embedded in the plugin executable. */
+  pluginNode: string;
+  postgres: string;
+  platform: string;
+  date: string;
+  /** 1, 5 and 15 minute load averages when the run started: other work on the machine disturbs the numbers. */
+  loadAverageAtStart: number[];
+}
+
+export interface BenchResults {
+  machine: MachineInfo;
+  parameters: Record<string, unknown>;
+  issuance: { host: LevelResult[]; floor: LevelResult[] };
+  revocation: { host: LevelResult[]; floor: LevelResult[] };
+  /** PostgreSQL sessions opened during the levels (pg_stat_database.sessions), and the floor's retried conflicts. */
+  connections: { hostSessions: number; floorSessions: number; floorConflictsRetried: number };
+  /** The floor run the plugin's way (pool.query, which closes a connection whose query failed), at c32. */
+  poolQueryFloor: { issue: LevelResult[]; revoke: LevelResult[]; cpuPerOp: Record<string, CpuPerOp>; sessions: number; conflictsRetried: number };
+  /** CPU ms per operation and component, keyed `issue-c32`, `revoke-c8`, … */
+  cpuPerOp: { host: Record<string, CpuPerOp>; floor: Record<string, CpuPerOp> };
+  /** Latency of the pieces of one credential at concurrency 1. */
+  breakdownC1: Record<string, LatencyStats>;
+  coldStart: ColdStartResult;
+  rss: { idleMb: number; load: RssSummary; afterIssueMb: Record<string, number> };
+  targets: TargetResult[];
+  reference: { source: string; credsPerSec: number; meanMs: number; p99Ms: number };
+}
+
+export type TargetId = 'throughputC32' | 'p50C1' | 'coldStart' | 'idleRss' | 'loadRss';
+
+export interface TargetResult {
+  id: TargetId;
+  name: string;
+  ours: number;
+  limit: number;
+  comparison: '>=' | '<=';
+  pass: boolean;
+}
+
+/** Vault's own published local example (a different machine): context, not a target. */
+export const VAULT_REFERENCE = {
+  source: "HashiCorp's published local example for the database secrets engine (different machine)",
+  credsPerSec: 221,
+  meanMs: 45,
+  p99Ms: 77,
+};
+
+const TARGETS = {
+  throughputRatioC32: 0.8,
+  p50RatioC1: 1.25,
+  coldStartMs: 150,
+  idleRssMb: 80,
+  loadRssMb: 150,
+};
+
+function at(levels: readonly LevelResult[], concurrency: number): LevelResult | undefined {
+  return levels.find((l) => l.concurrency === concurrency);
+}
+
+/** "The floor": the better of the floor's c1 and c32 rates. */
+export function floorRate(r: Pick<BenchResults, 'issuance'>): number {
+  return Math.max(at(r.issuance.floor, 1)?.throughput ?? 0, at(r.issuance.floor, 32)?.throughput ?? 0);
+}
+
+export function evaluateTargets(r: Omit<BenchResults, 'targets'>): TargetResult[] {
+  const oursC32 = at(r.issuance.host, 32)?.throughput ?? NaN;
+  const p50Ours = at(r.issuance.host, 1)?.latency.p50 ?? NaN;
+  const p50Floor = at(r.issuance.floor, 1)?.latency.p50 ?? NaN;
+  const mk = (id: TargetId, name: string, ours: number, limit: number, comparison: '>=' | '<='): TargetResult => ({
+    id,
+    name,
+    ours,
+    limit,
+    comparison,
+    pass: comparison === '>=' ? ours >= limit : ours <= limit,
+  });
+  return [
+    mk('throughputC32', 'through-host creds/s at c32 vs floor (ratio)', oursC32 / floorRate(r), TARGETS.throughputRatioC32, '>='),
+    mk('p50C1', 'p50 at c1 vs floor p50 at c1 (ratio)', p50Ours / p50Floor, TARGETS.p50RatioC1, '<='),
+    mk('coldStart', 'cold start median (ms)', r.coldStart.stats.p50, TARGETS.coldStartMs, '<='),
+    mk('idleRss', 'idle RSS (MB)', r.rss.idleMb, TARGETS.idleRssMb, '<='),
+    mk('loadRss', 'RSS under load, sampled peak (MB)', r.rss.load.peakSampledMb, TARGETS.loadRssMb, '<='),
+  ];
+}
+
+// ---------------------------------------------------------------------------
+// The printed table
+// ---------------------------------------------------------------------------
+
+type Row = [string, string, string, string, string];
+
+const f0 = (v: number): string => (Number.isFinite(v) ? v.toFixed(0) : '—');
+const f1 = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : '—');
+const ratio = (a: number, b: number): string => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '—');
+const verdict = (r: BenchResults, id: TargetId | undefined): string => {
+  const t = r.targets.find((x) => x.id === id);
+  return t === undefined ? '' : `${t.comparison === '>=' ? '≥' : '≤'} ${t.limit}${t.name.includes('ratio') ? '×' : ''}  ${t.pass ? 'PASS' : 'MISS'}`;
+};
+
+function issuanceRows(r: BenchResults): Row[] {
+  const rows: Row[] = [];
+  for (const c of [1, 8, 32]) {
+    const h = at(r.issuance.host, c);
+    const fl = at(r.issuance.floor, c);
+    if (h === undefined || fl === undefined) continue;
+    rows.push([`issue creds/s  c${c}  (n=${h.completed}/${fl.completed})`, f1(h.throughput), f1(fl.throughput), ratio(h.throughput, fl.throughput), '']);
+    for (const p of ['p50', 'p95', 'p99'] as const) {
+      const target = c === 1 && p === 'p50' ? 'p50C1' : undefined;
+      rows.push([`issue ${p} ms    c${c}`, f1(h.latency[p]), f1(fl.latency[p]), ratio(h.latency[p], fl.latency[p]), verdict(r, target)]);
+    }
+  }
+  const c32 = at(r.issuance.host, 32)?.throughput ?? NaN;
+  rows.push(['issue creds/s c32 vs THE FLOOR (best of floor c1/c32)', f1(c32), f1(floorRate(r)), ratio(c32, floorRate(r)), verdict(r, 'throughputC32')]);
+  return rows;
+}
+
+function revocationRows(r: BenchResults): Row[] {
+  return r.revocation.host.flatMap((h): Row[] => {
+    const fl = at(r.revocation.floor, h.concurrency);
+    if (fl === undefined) return [];
+    return [
+      [`revoke /s      c${h.concurrency}  (n=${h.completed}/${fl.completed})`, f1(h.throughput), f1(fl.throughput), ratio(h.throughput, fl.throughput), ''],
+      [`revoke p50 ms  c${h.concurrency}`, f1(h.latency.p50), f1(fl.latency.p50), ratio(h.latency.p50, fl.latency.p50), ''],
+    ];
+  });
+}
+
+function processRows(r: BenchResults): Row[] {
+  const cs = r.coldStart.stats;
+  return [
+    [`cold start exec→handshake ms (median of ${r.coldStart.runs}; min ${f0(cs.min)}, max ${f0(cs.max)})`, f0(cs.p50), '', '', verdict(r, 'coldStart')],
+    ['plugin RSS idle after mount+config (MB)', f1(r.rss.idleMb), '', '', verdict(r, 'idleRss')],
+    [`plugin RSS under load, peak of ${r.rss.load.samples} samples/${r.rss.load.intervalMs} ms (MB)`, f1(r.rss.load.peakSampledMb), '', '', verdict(r, 'loadRss')],
+    ['plugin RSS right after the c32 issuance level (MB)', f1(r.rss.afterIssueMb['c32'] ?? NaN), '', '', ''],
+    ['plugin RSS at end of load, all leases revoked (MB)', f1(r.rss.load.endMb), '', '', ''],
+    ['plugin RSS kernel high-water mark VmHWM (MB)', f1(r.rss.load.kernelPeakMb), '', '', ''],
+  ];
+}
+
+function cpuRows(r: BenchResults): Row[] {
+  return [1, 8, 32].flatMap((c): Row[] => {
+    const h = r.cpuPerOp.host[`issue-c${c}`];
+    const fl = r.cpuPerOp.floor[`issue-c${c}`];
+    if (h === undefined || fl === undefined) return [];
+    return [
+      [`CPU ms/cred c${c}: total`, f1(h.total), f1(fl.total), ratio(h.total, fl.total), ''],
+      [`  plugin/host/postgres/client (+other procs)  c${c}`, `${f1(h.plugin)}/${f1(h.host)}/${f1(h.postgres)}/${f1(h.bench)} (+${f1(h.other)})`, `–/–/${f1(fl.postgres)}/${f1(fl.bench)} (+${f1(fl.other)})`, '', ''],
+    ];
+  });
+}
+
+function connectionRows(r: BenchResults): Row[] {
+  const pq = r.poolQueryFloor;
+  const pqIssue = at(pq.issue, 32);
+  const pqRevoke = at(pq.revoke, 32);
+  const hostC32 = at(r.issuance.host, 32)?.throughput ?? NaN;
+  const hostRevokeC32 = at(r.revocation.host, 32)?.throughput ?? NaN;
+  const c = r.connections;
+  return [
+    ['PostgreSQL sessions opened during all levels', f0(c.hostSessions), f0(c.floorSessions), ratio(c.hostSessions, c.floorSessions), ''],
+    ['conflicts (XX000/40001/40P01) retried by the floor during issuance', '', f0(c.floorConflictsRetried), '', ''],
+    [`floor the plugin's way (pool.query) issue creds/s c32`, f1(hostC32), f1(pqIssue?.throughput ?? NaN), ratio(hostC32, pqIssue?.throughput ?? NaN), ''],
+    [`floor the plugin's way (pool.query) revoke /s c32`, f1(hostRevokeC32), f1(pqRevoke?.throughput ?? NaN), ratio(hostRevokeC32, pqRevoke?.throughput ?? NaN), ''],
+    [`  its sessions opened / conflicts retried (c32 only)`, '', `${f0(pq.sessions)} / ${f0(pq.conflictsRetried)}`, '', ''],
+  ];
+}
+
+function breakdownRows(r: BenchResults): Row[] {
+  const label: Record<string, string> = {
+    hostOnly: 'GET sys/health (HTTP + host only)',
+    pluginRoundTrip: 'GET pg/roles/app (+ host→plugin gRPC, cached)',
+    pluginStorageRoundTrip: 'LIST pg/roles (+ 1 plugin→host storage call)',
+    scram: 'SCRAM verifier alone (PBKDF2 4096)',
+    floorSqlOnly: 'creation SQL alone via pg (no SCRAM)',
+  };
+  return Object.entries(r.breakdownC1).map(([k, s]): Row => [`c1 p50 ms: ${label[k] ?? k}`, f1(s.p50), '', '', '']);
+}
+
+function formatTable(header: Row, sections: [string, Row[]][]): string {
+  const all = [header, ...sections.flatMap(([, rows]) => rows)];
+  const widths = header.map((_, i) => Math.max(...all.map((row) => row[i].length)));
+  const line = (row: Row): string => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+  const rule = '-'.repeat(widths.reduce((s, w) => s + w + 2, -2));
+  const out = [line(header), rule];
+  for (const [title, rows] of sections) {
+    if (rows.length === 0) continue;
+    out.push(`[${title}]`, ...rows.map(line));
+  }
+  return out.join('\n');
+}
+
+/** The table printed at the end of a run. */
+export function renderTable(r: BenchResults): string {
+  const ref = r.reference;
+  return [
+    formatTable(['measurement', 'ours', 'floor', 'ours/floor', 'target'], [
+      ['issuance: GET pg/creds/app through the host vs pg.Pool direct', issuanceRows(r)],
+      ['revocation: PUT sys/leases/revoke vs default procedure via pg', revocationRows(r)],
+      ['process', processRows(r)],
+      ['where time goes: CPU per credential (all processes, /proc)', cpuRows(r)],
+      ['where time goes: connections (floor = keeps a connection after an SQL error)', connectionRows(r)],
+      ['where time goes: pieces at concurrency 1', breakdownRows(r)],
+    ]),
+    '',
+    `context (${ref.source}): ≈${ref.credsPerSec} creds/s, mean ${ref.meanMs} ms, p99 ${ref.p99Ms} ms`,
+    `targets: ${r.targets.filter((t) => t.pass).length}/${r.targets.length} PASS`,
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------
+// The chart's content
+// ---------------------------------------------------------------------------
+
+export function chartSpec(r: BenchResults): ChartSpec {
+  const value = (levels: readonly LevelResult[], c: number, pick: (l: LevelResult) => number): number => {
+    const level = at(levels, c);
+    return level === undefined ? NaN : pick(level);
+  };
+  const pair = (host: readonly LevelResult[], floor: readonly LevelResult[], alt: readonly LevelResult[], pick: (l: LevelResult) => number) =>
+    host.map((h) => ({ label: `c${h.concurrency}`, ours: pick(h), floor: value(floor, h.concurrency, pick), alt: value(alt, h.concurrency, pick) }));
+  const pq = r.poolQueryFloor;
+  return {
+    title: 'vault-plugin-secrets-postgres: dynamic credentials, ours vs floor',
+    subtitle: `${r.machine.cpus} CPUs, Node ${r.machine.node}, PostgreSQL ${r.machine.postgres}, ${r.machine.date.slice(0, 10)}; pool size ${String(r.parameters.poolSize)}; c = concurrency`,
+    oursLabel: 'ours: through the Vault host (HTTP → gRPC → plugin)',
+    floorLabel: 'floor: same SQL via pg.Pool',
+    altLabel: "floor the plugin's way (pool.query)",
+    panels: [
+      { title: 'Issuance throughput (higher is better)', unit: 'creds/s', groups: pair(r.issuance.host, r.issuance.floor, pq.issue, (l) => l.throughput) },
+      { title: 'Issuance p50 latency (lower is better)', unit: 'ms', groups: pair(r.issuance.host, r.issuance.floor, pq.issue, (l) => l.latency.p50) },
+      { title: 'Revocation throughput (higher is better)', unit: 'revokes/s', groups: pair(r.revocation.host, r.revocation.floor, pq.revoke, (l) => l.throughput) },
+    ],
+  };
+}
