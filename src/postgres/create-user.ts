@@ -5,6 +5,7 @@
 
 import type { Pool } from 'pg';
 import { quoteIdentifier, quoteLiteral } from './quote';
+import { runQuery } from './query';
 import { withConflictRetry } from './retry';
 import { renderStatement, type TemplateValues } from './sql-template';
 
@@ -34,7 +35,7 @@ export function creationQuery(statements: readonly string[], user: NewUser): str
 /** Creates the user; transient catalog conflicts are retried, anything else is thrown. */
 export async function createUser(pool: Pool, statements: readonly string[], user: NewUser, signal?: AbortSignal): Promise<void> {
   const text = creationQuery(statements, user);
-  await withConflictRetry(() => pool.query(text), signal);
+  await withConflictRetry(() => runQuery(pool, text), signal);
 }
 
 /**

@@ -10,6 +10,7 @@ import { deleteWal, genericNameRegex, putWal, type FieldData, type Path } from '
 import { errorResponse, retryableError, type Request, type Response } from '../vault';
 import { isUrl } from './dsn';
 import type { Engine } from './engine';
+import { runQuery } from './query';
 import { withConflictRetry } from './retry';
 import { renderStatement } from './sql-template';
 import { describeDatabaseError } from './verify';
@@ -58,7 +59,7 @@ async function rotateRoot(engine: Engine, req: Request, data: FieldData): Promis
   const wal: RotateRootWal = { name, new_password: password };
   const walId = await putWal(req.storage, WAL_ROTATE_ROOT, wal);
   try {
-    await withConflictRetry(() => conn.pool.query(text));
+    await withConflictRetry(() => runQuery(conn.pool, text));
   } catch (err) {
     await deleteWal(req.storage, walId);
     throw retryableError(`changing the root password of connection "${name}" failed: ${describeDatabaseError(err)}`, err);

@@ -3,6 +3,7 @@
 
 import type { Pool } from 'pg';
 import { quoteIdentifier, quoteLiteral } from './quote';
+import { runQuery } from './query';
 import { sqlState, withConflictRetry } from './retry';
 import { renderStatement } from './sql-template';
 
@@ -24,7 +25,7 @@ export async function renewUser(pool: Pool, username: string, expiration: string
       ? statements.map((s) => renderStatement(s, { name: username, username, expiration })).join(';\n')
       : `ALTER ROLE ${quoteIdentifier(username)} VALID UNTIL ${quoteLiteral(expiration)}`;
   try {
-    await withConflictRetry(() => pool.query(text));
+    await withConflictRetry(() => runQuery(pool, text));
   } catch (err) {
     if (sqlState(err) === UNDEFINED_OBJECT) throw new UserGone(username);
     throw err;

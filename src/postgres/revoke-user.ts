@@ -11,7 +11,8 @@
 // again after a timeout or restart. Custom statements get the same guarantee.
 
 import type { ClientConfig, Pool } from 'pg';
-import { quoteIdentifier } from './quote';
+import { runQuery, withClient } from './query';
+import { quoteIdentifier, quoteLiteral } from './quote';
 import { withConflictRetry, sqlState } from './retry';
 import { renderStatement } from './sql-template';
 
@@ -27,59 +28,80 @@ const UNDEFINED_OBJECT = '42704';
 /** Objects still depend on the role (a session created one meanwhile) or it is in use: try again. */
 const RETRY_DROP_SQLSTATES = new Set(['2BP01', '55006']);
 const DROP_ATTEMPTS = 5;
+const DROP_RETRY_MS = 50;
 
-const FIND_DEPENDENCIES = `
-WITH target AS (SELECT oid FROM pg_roles WHERE rolname = $1),
-terminated AS (
-  SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
-  WHERE usename = $1 AND pid <> pg_backend_pid()
-)
-SELECT (SELECT count(*) FROM terminated) AS terminated,
+/**
+ * NOLOGIN, then (same round trip, same implicit transaction) end the user's
+ * sessions and list the databases holding something of it. Values are
+ * literal-quoted because a multi-statement query takes no parameters.
+ */
+function lockOutQuery(username: string): string {
+  const role = quoteIdentifier(username);
+  const name = quoteLiteral(username);
+  return `ALTER ROLE ${role} NOLOGIN;
+SELECT (SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+          WHERE usename = ${name} AND pid <> pg_backend_pid()) AS terminated,
        current_database() AS current,
-       ARRAY(
-         SELECT DISTINCT d.datname::text FROM pg_shdepend s
-         JOIN pg_database d ON d.oid = s.dbid
-         WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid IN (SELECT oid FROM target)
-       ) AS databases`;
+       ARRAY(SELECT DISTINCT d.datname::text FROM pg_shdepend s
+             JOIN pg_database d ON d.oid = s.dbid
+             WHERE s.refclassid = 'pg_authid'::regclass
+               AND s.refobjid = (SELECT oid FROM pg_roles WHERE rolname = ${name})) AS databases`;
+}
 
 /** True when a role named `username` exists. */
 export async function userExists(pool: Pool, username: string): Promise<boolean> {
-  const res = await pool.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [username]);
+  const res = await runQuery(pool, 'SELECT 1 FROM pg_roles WHERE rolname = $1', [username]);
   return (res.rowCount ?? 0) > 0;
 }
 
 /** Removes `username`; with `statements` runs those instead of the built-in procedure. */
 export async function revokeUser(target: RevokeTarget, username: string, statements: readonly string[] = []): Promise<void> {
-  if (!(await userExists(target.pool, username))) return;
   if (statements.length > 0) {
+    if (!(await userExists(target.pool, username))) return;
     const text = statements.map((s) => renderStatement(s, { name: username, username })).join(';\n');
-    await withConflictRetry(() => target.pool.query(text));
+    await withConflictRetry(() => runQuery(target.pool, text));
     return;
   }
   const role = quoteIdentifier(username);
-  try {
-    await target.pool.query(`ALTER ROLE ${role} NOLOGIN`);
-  } catch (err) {
-    if (sqlState(err) === UNDEFINED_OBJECT) return;
-    throw err;
-  }
-  const deps = await target.pool.query<{ current: string; databases: string[] }>(FIND_DEPENDENCIES, [username]);
-  const current = deps.rows[0]?.current ?? '';
-  const elsewhere = (deps.rows[0]?.databases ?? []).filter((db) => db !== current);
-  for (const database of elsewhere) await dropOwnedIn(target.clientConfig, database, role);
-
   const finish = `REASSIGN OWNED BY ${role} TO CURRENT_USER;\nDROP OWNED BY ${role};\nDROP ROLE IF EXISTS ${role}`;
-  for (let attempt = 1; ; attempt++) {
+  await withClient(target.pool, async (client) => {
+    let databases: string[];
+    let current: string;
     try {
-      await withConflictRetry(() => target.pool.query(finish));
-      return;
+      // A multi-statement query answers with one result per statement.
+      const results: unknown = await withConflictRetry(() => client.query(lockOutQuery(username)));
+      const row = lockOutRow(results);
+      databases = row.databases;
+      current = row.current;
     } catch (err) {
-      const state = sqlState(err);
-      if (state === UNDEFINED_OBJECT) return;
-      if (attempt >= DROP_ATTEMPTS || state === undefined || !RETRY_DROP_SQLSTATES.has(state)) throw err;
-      await new Promise((r) => setTimeout(r, 50 * attempt));
+      if (sqlState(err) === UNDEFINED_OBJECT) return; // already gone: revoked
+      throw err;
     }
-  }
+    for (const database of databases.filter((db) => db !== current)) await dropOwnedIn(target.clientConfig, database, role);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await withConflictRetry(() => client.query(finish));
+        return;
+      } catch (err) {
+        const state = sqlState(err);
+        if (state === UNDEFINED_OBJECT) return;
+        if (attempt >= DROP_ATTEMPTS || state === undefined || !RETRY_DROP_SQLSTATES.has(state)) throw err;
+        await new Promise((r) => setTimeout(r, DROP_RETRY_MS * attempt));
+      }
+    }
+  });
+}
+
+/** The row of the SELECT in lockOutQuery's results. */
+function lockOutRow(results: unknown): { current: string; databases: string[] } {
+  const list = Array.isArray(results) ? results : [results];
+  const last: unknown = list[list.length - 1];
+  const rows = typeof last === 'object' && last !== null && 'rows' in last && Array.isArray(last.rows) ? last.rows : [];
+  const row: unknown = rows[0];
+  if (typeof row !== 'object' || row === null) return { current: '', databases: [] };
+  const current = 'current' in row && typeof row.current === 'string' ? row.current : '';
+  const databases = 'databases' in row && Array.isArray(row.databases) ? row.databases.filter((d): d is string => typeof d === 'string') : [];
+  return { current, databases };
 }
 
 /** REASSIGN OWNED + DROP OWNED in another database, over a one-off connection. */
