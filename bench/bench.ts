@@ -7,12 +7,17 @@
 //      revocation of its leases (measured for c8 and c32), sampling the
 //      plugin's RSS throughout; then the concurrency-1 pieces;
 //   3. the floor through the same schedule (see side.ts for why every level
-//      is revoked before the next one starts); then its c1 pieces.
+//      is revoked before the next one starts); then its c1 pieces;
+//   4. the floor once more at c32 with pg-pool's plain pool.query (see
+//      floor.ts: a failed query closes its connection), to show what that
+//      costs under conflicts.
 //
 // Set BENCH_CPU_PROF=1 to run the plugin with --cpu-prof (profiles land in
 // bench/profiles/ when the host shuts the plugin down).
 
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startPostgres, type PostgresServer } from '../scripts/lib/postgres';
@@ -20,7 +25,8 @@ import { startVaultHost, type VaultHost } from '../scripts/lib/vault-host';
 import { scramSha256Verifier } from '../src/postgres/password';
 import { writeChart } from './chart';
 import { measureColdStart } from './cold-start';
-import { Floor, scramOnly, type FloorMode } from './floor';
+import { cpuPerOp, cpuSnapshot, type CpuPerOp } from './cpu';
+import { Floor, newConnection, scramOnly, type FloorMode } from './floor';
 import { runAll, runLevel, type LatencyStats, type Operation } from './load';
 import { createBenchTable, machineInfo, sessionsSoFar } from './machine';
 import { chartSpec, evaluateTargets, renderTable, VAULT_REFERENCE, type BenchResults } from './report';
@@ -53,6 +59,8 @@ const PARAMS = {
   rssIntervalMs: 200,
   /** Samples per piece of the concurrency-1 breakdown. */
   breakdownSamples: 100,
+  /** New connections opened one after another to price one. */
+  connectionSamples: 40,
   /** Vault's default log level; the host's -log-level debug would relay every plugin trace line. */
   hostLogLevel: 'info',
   rollbackPeriod: '1m',
@@ -60,8 +68,8 @@ const PARAMS = {
   creationStatements: CREATION_STATEMENTS,
 };
 
-/** The comparison run of the floor in the plugin's way: c32 only, to show what dropped connections cost. */
-const POOL_QUERY_SCHEDULE: Schedule = { ...PARAMS, issueLevels: PARAMS.issueLevels.filter((l) => l.concurrency === 32), revokeConcurrencies: [32] };
+/** The naive floor (pool.query) once more: issuance at c32 only (revoked unmeasured), to show what dropped connections cost. */
+const POOL_QUERY_SCHEDULE: Schedule = { ...PARAMS, issueLevels: PARAMS.issueLevels.filter((l) => l.concurrency === 32), revokeConcurrencies: [] };
 /** PostgreSQL backends flush their statistics about once a second. */
 const STATS_FLUSH_MS = 1100;
 
@@ -98,13 +106,13 @@ interface HostPhase extends SideResult {
 }
 
 /** Everything through the conformance host. */
-async function hostPhase(pg: PostgresServer, cleanup: Cleanup): Promise<HostPhase> {
+async function hostPhase(pg: PostgresServer, binary: string, cleanup: Cleanup): Promise<HostPhase> {
   const catalogEnv = process.env.BENCH_CPU_PROF ? [`NODE_OPTIONS=--cpu-prof --cpu-prof-dir=${PROFILE_DIR}`] : [];
   if (catalogEnv.length > 0) fs.mkdirSync(PROFILE_DIR, { recursive: true });
   const host: VaultHost = await startVaultHost({ rollbackPeriod: PARAMS.rollbackPeriod, extraArgs: ['-log-level', PARAMS.hostLogLevel] });
   cleanup.push(() => host.stop());
   try {
-    const result = await hostPhaseWith(host, pg, catalogEnv);
+    const result = await hostPhaseWith(host, pg, binary, catalogEnv);
     // Stopped now, so that neither it nor the plugin competes with the floor for the cores.
     await host.stop();
     return result;
@@ -114,8 +122,8 @@ async function hostPhase(pg: PostgresServer, cleanup: Cleanup): Promise<HostPhas
   }
 }
 
-async function hostPhaseWith(host: VaultHost, pg: PostgresServer, catalogEnv: string[]): Promise<HostPhase> {
-  const command = await mountPlugin(host, pg, BINARY, PARAMS.poolSize, catalogEnv);
+async function hostPhaseWith(host: VaultHost, pg: PostgresServer, binary: string, catalogEnv: string[]): Promise<HostPhase> {
+  const command = await mountPlugin(host, pg, binary, PARAMS.poolSize, catalogEnv);
   const pluginPid = findPluginPid(host.pluginDir, command);
   // Let start-up garbage settle before calling the plugin idle.
   await sleep(1000);
@@ -172,12 +180,65 @@ async function floorBreakdown(floor: Floor): Promise<Record<string, LatencyStats
   return breakdown;
 }
 
+/** What one new PostgreSQL connection costs, in latency and in CPU (mostly the server's: a new backend process). */
+async function connectionCost(pg: PostgresServer): Promise<{ latency: LatencyStats; cpu: CpuPerOp }> {
+  const targets = { postgresPort: pg.port };
+  const before = cpuSnapshot(targets);
+  const r = await runLevel({ concurrency: 1, count: PARAMS.connectionSamples, maxMs: PARAMS.maxMsPerLevel }, newConnection(pg));
+  if (r.errors > 0) throw new Error(`connecting failed: ${r.errorSamples.join('; ')}`);
+  // The last backends may not have been reaped yet.
+  await sleep(200);
+  return { latency: r.latency, cpu: cpuPerOp(before, cpuSnapshot(targets), r.completed) };
+}
+
+/** How long to wait for a build of dist/ that is under way (its .sha256 is written last). */
+const BUILD_WAIT_MS = 90_000;
+
+/**
+ * A private copy of dist's binary: a rebuild of dist/ while the run goes on
+ * (others work in this tree) must not change what is measured halfway. The
+ * copy must match dist/<name>.sha256, which the build writes last, so a
+ * half-written binary is never measured.
+ */
+async function snapshotBinary(cleanup: Cleanup): Promise<BinaryInfo> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-bin-'));
+  cleanup.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  const copy = path.join(dir, path.basename(BINARY));
+  for (const deadline = Date.now() + BUILD_WAIT_MS; ; await sleep(2000)) {
+    const copied = copyIfComplete(copy);
+    if (copied !== undefined) return { path: copy, sha256: copied.sha256, builtAt: copied.builtAt, sizeMb: Math.round(fs.statSync(copy).size / 2 ** 20) };
+    if (Date.now() > deadline) throw new Error(`${BINARY} is missing or does not match its .sha256: run npm run build first`);
+    log('dist/ binary missing or not matching its .sha256 (a build under way?); waiting');
+  }
+}
+
+/** Copies the binary to `dest` and returns its digest when it matches the build's .sha256 file. */
+function copyIfComplete(dest: string): { sha256: string; builtAt: string } | undefined {
+  try {
+    const builtAt = fs.statSync(BINARY).mtime.toISOString();
+    fs.copyFileSync(BINARY, dest);
+    fs.chmodSync(dest, 0o755);
+    const sha256 = createHash('sha256').update(fs.readFileSync(dest)).digest('hex');
+    return fs.readFileSync(`${BINARY}.sha256`, 'utf8').trim() === sha256 ? { sha256, builtAt } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface BinaryInfo {
+  path: string;
+  sha256: string;
+  builtAt: string;
+  sizeMb: number;
+}
+
 async function main(): Promise<void> {
-  if (!fs.existsSync(BINARY)) throw new Error(`${BINARY} not found: run npm run build first`);
   const cleanup = new Cleanup();
   try {
-    log(`cold start: ${PARAMS.coldStartRuns} starts of ${path.relative(ROOT, BINARY)}`);
-    const coldStart = await measureColdStart(BINARY, PARAMS.coldStartRuns);
+    const binary = await snapshotBinary(cleanup);
+    log(`binary ${path.relative(ROOT, BINARY)} built ${binary.builtAt}, sha256 ${binary.sha256.slice(0, 16)}…`);
+    log(`cold start: ${PARAMS.coldStartRuns} starts`);
+    const coldStart = await measureColdStart(binary.path, PARAMS.coldStartRuns);
     log(`  median ${coldStart.stats.p50.toFixed(1)} ms (warm-up start ${coldStart.warmupMs.toFixed(1)} ms)`);
 
     const pg = await startPostgres();
@@ -187,20 +248,22 @@ async function main(): Promise<void> {
     log(`PostgreSQL ${machine.postgres} on port ${pg.port}; ${machine.cpus} CPUs`);
 
     log('through the host');
-    const host = await hostPhase(pg, cleanup);
+    const host = await hostPhase(pg, binary.path, cleanup);
     log('floor (pg.Pool direct, keeping connections on SQL errors)');
     const floor = await floorRun(pg, cleanup, 'careful', PARAMS, 'floor');
     const floorPieces = await floorBreakdown(floor.floor);
-    log("floor the plugin's way (pool.query: a failed query closes its connection), c32 only");
+    log('naive floor (pool.query: a failed query closes its connection), issuance at c32 only');
     const poolQuery = await floorRun(pg, cleanup, 'pool-query', POOL_QUERY_SCHEDULE, 'pool.query floor');
+    const connection = await connectionCost(pg);
+    log(`  one new connection: p50 ${connection.latency.p50.toFixed(1)} ms, PostgreSQL CPU ${connection.cpu.postgres.toFixed(1)} ms`);
 
     const partial: Omit<BenchResults, 'targets'> = {
       machine,
-      parameters: { ...PARAMS },
+      parameters: { ...PARAMS, binary: { sha256: binary.sha256, builtAt: binary.builtAt, sizeMb: binary.sizeMb } },
       issuance: { host: host.issue, floor: floor.issue },
       revocation: { host: host.revoke, floor: floor.revoke },
       cpuPerOp: { host: host.cpu, floor: floor.cpu },
-      connections: { hostSessions: host.sessions, floorSessions: floor.sessions, floorConflictsRetried: floor.conflictsRetried },
+      connections: { hostSessions: host.sessions, floorSessions: floor.sessions, floorConflictsRetried: floor.conflictsRetried, newConnection: connection },
       poolQueryFloor: { issue: poolQuery.issue, revoke: poolQuery.revoke, cpuPerOp: poolQuery.cpu, sessions: poolQuery.sessions, conflictsRetried: poolQuery.conflictsRetried },
       breakdownC1: { ...host.breakdown, ...floorPieces },
       coldStart,

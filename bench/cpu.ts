@@ -3,7 +3,7 @@
 // cores, so "CPU ms per credential" of each says where the time goes better
 // than wall-clock numbers alone.
 
-import { cpuMs, machineBusyMs, postgresPids } from './proc';
+import { cpuMs, isPostmaster, machineBusyMs, postgresPids } from './proc';
 
 export type Component = 'plugin' | 'host' | 'postgres' | 'bench';
 
@@ -33,14 +33,23 @@ export function cpuSnapshot(targets: CpuTargets): CpuSnapshot {
   return {
     plugin: one(targets.pluginPid),
     host: one(targets.hostPid),
-    // Backends come and go, so the server is summed over its current processes.
-    postgres: new Map(postgresPids(targets.postgresPort).map((pid) => [pid, cpuMs(pid)])),
+    postgres: postgresCpu(targets.postgresPort),
     bench: one(process.pid),
     machine: machineBusyMs(),
   };
 }
 
-/** A process that appeared during the phase counts from zero; one that exited is lost (rare here: pools persist). */
+/**
+ * Backends come and go (a connection closed after an error takes its backend
+ * with it), so the server is summed over its current processes, and the
+ * postmaster's entry also holds the CPU of the backends it has reaped.
+ */
+function postgresCpu(port: number): Map<number, number> {
+  const pids = postgresPids(port);
+  return new Map(pids.map((pid) => [pid, cpuMs(pid, isPostmaster(pids, pid))]));
+}
+
+/** A process that appeared during the phase counts from zero. */
 function delta(before: Map<number, number>, after: Map<number, number>): number {
   let sum = 0;
   for (const [pid, ms] of after) sum += ms - (before.get(pid) ?? 0);

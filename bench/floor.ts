@@ -3,19 +3,19 @@
 // the plugin does (random name and password, SCRAM verifier, the role's
 // statements plus VALID UNTIL as one multi-statement query = one implicit
 // transaction, bounded jittered retry of transient catalog conflicts), and
-// drops users with the plugin's default revocation procedure. The plugin's
-// own helpers build the SQL, so both sides send byte-for-byte the same text.
+// drops users with the plugin's default revocation procedure (its own
+// revokeUser). The plugin's helpers build the SQL, so both sides send
+// byte-for-byte the same text.
 //
-// One thing a careful client does differently: pg-pool's `pool.query`
-// releases the client *with the error* when a query fails, which destroys
-// the connection, so every retried conflict pays a new TCP connection, SCRAM
-// authentication and a new PostgreSQL backend. The floor keeps the
-// connection when the server answered with an SQL error (it rolled the
-// transaction back and is ready for the next query). Mode `pool-query`
-// measures the plugin's way (`pool.query`) for comparison.
+// "Careful" includes keeping a connection after an error the server answered
+// (it rolled the transaction back and is ready for the next query).
+// pg-pool's own `pool.query` destroys the connection after any error, so
+// every retried conflict pays for a new TCP connection, SCRAM authentication
+// and a new PostgreSQL backend. Mode `pool-query` issues that naive way, to
+// show what it costs.
 
 import { randomBytes } from 'node:crypto';
-import { Pool, type QueryResult } from 'pg';
+import { Client, Pool, type QueryResult } from 'pg';
 import type { PostgresServer } from '../scripts/lib/postgres';
 import { creationQuery } from '../src/postgres/create-user';
 import { formatExpiration, validUntil } from '../src/postgres/expiration';
@@ -29,26 +29,22 @@ import { CREATION_STATEMENTS, DEFAULT_TTL_SECONDS } from './through-host';
 /** The statements as the plugin stores them after `roles/app` is written. */
 const STATEMENTS = parseStatementsInput([CREATION_STATEMENTS]);
 
-/** `careful`: keep connections on SQL errors; `pool-query`: pg-pool's pool.query, as the plugin uses it. */
+/** `careful`: keep connections on SQL errors; `pool-query`: pg-pool's pool.query (issuance only). */
 export type FloorMode = 'careful' | 'pool-query';
 
 export class Floor {
   readonly #pg: PostgresServer;
   readonly #pool: Pool;
-  /** What the statements and revokeUser run through, according to the mode. */
-  readonly #queryPool: Pool;
+  readonly #mode: FloorMode;
   /** Transient conflicts (XX000/40001/40P01) retried during issuance. */
   conflictsRetried = 0;
-  /** New PostgreSQL connections the pool opened. */
-  connectionsOpened = 0;
 
   constructor(pg: PostgresServer, poolSize: number, mode: FloorMode) {
     this.#pg = pg;
     this.#pool = new Pool({ connectionString: pg.url, max: poolSize, idleTimeoutMillis: 30_000 });
     // An idle client losing its connection must not crash the benchmark.
     this.#pool.on('error', () => undefined);
-    this.#pool.on('connect', () => void this.connectionsOpened++);
-    this.#queryPool = mode === 'careful' ? keepingConnections(this.#pool) : this.#pool;
+    this.#mode = mode;
   }
 
   /** Creates one user per call; its name is appended to `users`. */
@@ -64,9 +60,9 @@ export class Floor {
     return () => this.#create(users, verifier);
   }
 
-  /** Drops `users[offset + i]` with the plugin's default procedure (NOLOGIN, terminate, REASSIGN/DROP OWNED, DROP ROLE). */
+  /** Drops `users[offset + i]` with the plugin's own revokeUser: its default procedure (NOLOGIN, terminate, REASSIGN/DROP OWNED, DROP ROLE). */
   drop(users: readonly string[], offset: number): Operation {
-    const target = { pool: this.#queryPool, clientConfig: { connectionString: this.#pg.url } };
+    const target = { pool: this.#pool, clientConfig: { connectionString: this.#pg.url } };
     return async (index) => {
       const username = users[offset + index];
       if (username === undefined) throw new Error(`no user at ${offset + index}`);
@@ -84,7 +80,7 @@ export class Floor {
     const text = creationQuery(STATEMENTS, { username, passwordValue, expiration: formatExpiration(validUntil(DEFAULT_TTL_SECONDS)) });
     await withConflictRetry(async () => {
       try {
-        return await this.#queryPool.query(text);
+        return await (this.#mode === 'careful' ? queryKeepingConnection(this.#pool, text) : this.#pool.query(text));
       } catch (err) {
         if (isTransientConflict(err)) this.conflictsRetried++;
         throw err;
@@ -112,21 +108,23 @@ async function queryKeepingConnection(pool: Pool, text: string, values?: unknown
   }
 }
 
-/**
- * A stand-in for `pool` whose query() keeps connections on SQL errors.
- * revokeUser takes a Pool but only calls query(text) and query(text, values)
- * on it; the cast is needed because pg's Pool has much more (overloads with
- * streams and callbacks, connect, events) that neither caller here uses. Any
- * other use fails loudly instead of touching the real pool's state.
- */
-function keepingConnections(pool: Pool): Pool {
-  const query = (text: string, values?: unknown[]): Promise<QueryResult> => queryKeepingConnection(pool, text, values);
-  return { query } as unknown as Pool;
-}
-
 /** SCRAM-SHA-256 verifier computation alone (PBKDF2, 4096 rounds, on libuv's thread pool). */
 export function scramOnly(): Operation {
   return async () => {
     await scramSha256Verifier(generatePassword());
+  };
+}
+
+/** One new connection (TCP, SCRAM authentication, a new PostgreSQL backend), one query, close: what pool.query pays again after every failed query. */
+export function newConnection(pg: PostgresServer): Operation {
+  return async () => {
+    const client = new Client({ connectionString: pg.url });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      await client.query('SELECT 1');
+    } finally {
+      await client.end();
+    }
   };
 }

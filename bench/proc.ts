@@ -69,16 +69,20 @@ export function ppidOf(pid: number): number | undefined {
 }
 
 /**
- * User+system CPU time of a process (all its threads) in ms. The comm field
- * may contain spaces and parentheses, so fields are counted after the last ')'.
+ * User+system CPU time of a process (all its threads) in ms; with
+ * `reapedChildren`, plus that of its children that exited and were waited
+ * for (how a postmaster's closed backends stay accounted for). The comm
+ * field may contain spaces and parentheses, so fields are counted after the
+ * last ')'.
  */
-export function cpuMs(pid: number): number {
+export function cpuMs(pid: number, reapedChildren = false): number {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // After ')': field 3 is index 0, so utime (14) and stime (15) are 11 and 12.
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return (ticks * 1000) / CLOCK_TICKS;
+    // After ')': field 3 is index 0, so utime (14), stime (15), cutime (16), cstime (17) are 11 to 14.
+    const own = Number(fields[11]) + Number(fields[12]);
+    const children = reapedChildren ? Number(fields[13]) + Number(fields[14]) : 0;
+    return ((own + children) * 1000) / CLOCK_TICKS;
   } catch {
     return 0;
   }
@@ -108,6 +112,11 @@ export function postgresPids(port: number): number[] {
   });
   if (postmaster === undefined) return [];
   return [postmaster, ...listPids().filter((pid) => ppidOf(pid) === postmaster)];
+}
+
+/** The postmaster is the first of postgresPids(); see there. */
+export function isPostmaster(pids: readonly number[], pid: number): boolean {
+  return pids[0] === pid;
 }
 
 /** CPU time the whole machine spent busy (all cores, everything but idle and iowait) in ms, from /proc/stat. */

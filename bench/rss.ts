@@ -23,6 +23,8 @@ export interface RssSummary {
   kernelPeakMb: number;
   samples: number;
   intervalMs: number;
+  /** [seconds since sampling started, MB] for every sample: growth shows whether memory levels off. */
+  timeline: [number, number][];
 }
 
 const KB_PER_MB = 1024;
@@ -39,8 +41,9 @@ export class RssSampler {
   readonly #pid: number;
   readonly #intervalMs: number;
   readonly #timer: NodeJS.Timeout;
+  readonly #start = performance.now();
+  readonly #timeline: [number, number][] = [];
   #peakKb = 0;
-  #samples = 0;
 
   constructor(pid: number, intervalMs: number) {
     this.#pid = pid;
@@ -52,7 +55,7 @@ export class RssSampler {
   #sample(): void {
     const kb = rssKb(this.#pid);
     if (kb === undefined) return;
-    this.#samples++;
+    this.#timeline.push([Math.round(performance.now() - this.#start) / 1000, Math.round((kb / KB_PER_MB) * 10) / 10]);
     this.#peakKb = Math.max(this.#peakKb, kb);
   }
 
@@ -63,8 +66,9 @@ export class RssSampler {
       peakSampledMb: this.#peakKb / KB_PER_MB,
       endMb: rssMbNow(this.#pid),
       kernelPeakMb: (hwmKb(this.#pid) ?? NaN) / KB_PER_MB,
-      samples: this.#samples,
+      samples: this.#timeline.length,
       intervalMs: this.#intervalMs,
+      timeline: this.#timeline,
     };
   }
 }

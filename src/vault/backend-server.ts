@@ -8,6 +8,7 @@ import { pb } from '../gen/backend';
 import type { Broker } from '../goplugin';
 import type { Logger } from '../log';
 import { decodeRequest, encodeError, encodePaths, encodeResponse } from './codec';
+import { callScope } from './call-scope';
 import { errorMessage } from './errors';
 import type { Backend, BackendFactory } from './logical';
 import { StorageClient } from './storage-client';
@@ -75,9 +76,9 @@ export class BackendServer {
     };
     const handleRequest: Unary<pb.HandleRequestArgs, pb.HandleRequestReply> = (call, cb) => {
       this.#with(call, cb, async (inst) => {
-        const signal = callSignal(call);
+        const scope = callScope(call);
         try {
-          const req = decodeRequest(call.request.request, { storage: inst.storage, systemView: inst.systemView, signal });
+          const req = decodeRequest(call.request.request, { storage: inst.storage, systemView: inst.systemView, signal: scope.signal });
           const resp = await inst.backend.handleRequest(req);
           const reply = new pb.HandleRequestReply();
           const encoded = encodeResponse(resp);
@@ -85,21 +86,22 @@ export class BackendServer {
           return reply;
         } catch (err) {
           return this.#errorReply(err, call.request.request);
+        } finally {
+          scope.end();
         }
       });
     };
     const handleExistenceCheck: Unary<pb.HandleExistenceCheckArgs, pb.HandleExistenceCheckReply> = (call, cb) => {
       this.#with(call, cb, async (inst) => {
+        const scope = callScope(call);
         try {
-          const req = decodeRequest(call.request.request, {
-            storage: inst.storage,
-            systemView: inst.systemView,
-            signal: callSignal(call),
-          });
+          const req = decodeRequest(call.request.request, { storage: inst.storage, systemView: inst.systemView, signal: scope.signal });
           const result = await inst.backend.handleExistenceCheck(req);
           return new pb.HandleExistenceCheckReply({ check_found: result.checkFound, exists: result.exists });
         } catch (err) {
           return new pb.HandleExistenceCheckReply({ err: encodeError(err).error });
+        } finally {
+          scope.end();
         }
       });
     };
@@ -197,18 +199,4 @@ export class BackendServer {
 function multiplexId<Req, Rep>(call: grpc.ServerUnaryCall<Req, Rep>): string {
   const value = call.metadata.get(MULTIPLEX_ID_KEY)[0];
   return typeof value === 'string' ? value : '';
-}
-
-/** Aborted when the caller cancels or Vault's request deadline passes. */
-function callSignal<Req, Rep>(call: grpc.ServerUnaryCall<Req, Rep>): AbortSignal {
-  const controller = new AbortController();
-  call.on('cancelled', () => controller.abort(new Error('request cancelled by Vault')));
-  const deadline = call.getDeadline();
-  const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : deadline - Date.now();
-  if (Number.isFinite(ms) && ms > 0) {
-    const timer = setTimeout(() => controller.abort(new Error('request deadline exceeded')), ms);
-    timer.unref();
-    call.on('finish', () => clearTimeout(timer));
-  }
-  return controller.signal;
 }
