@@ -109,16 +109,8 @@ export async function startVaultHost(opts: VaultHostOptions = {}): Promise<Vault
   args.push(...(opts.extraArgs ?? []));
 
   // TMPDIR keeps go-plugin's unix sockets inside our work dir, so they are removed with it.
-  const child = spawn(binary, args, { env: { ...process.env, TMPDIR: tmp, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs = captureLogs(child);
-  const exited = exitPromise(child);
-  killOnExit(child, 'SIGTERM');
-
   // Our own plugin dir lives inside `work`; a caller's plugin dir is theirs to remove.
-  const stop = memo(async () => {
-    await terminate(child, exited);
-    fs.rmSync(work, { recursive: true, force: true });
-  });
+  const { child, logs, exited, stop } = spawnServer(binary, args, { ...process.env, TMPDIR: tmp, ...opts.env }, work);
 
   // The host prints its "listening" line right after writing the ready file;
   // waiting for it too makes logs() complete from the start.
@@ -164,6 +156,19 @@ export async function registerAndMount(host: VaultHost, spec: MountSpec): Promis
   return { command, sha256 };
 }
 
+/** A Vault-like server process: its logs, its exit, and a stop that also removes `work`. */
+function spawnServer(binary: string, args: string[], env: NodeJS.ProcessEnv, work: string) {
+  const child = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs = captureLogs(child);
+  const exited = exitPromise(child);
+  killOnExit(child, 'SIGTERM');
+  const stop = memo(async () => {
+    await terminate(child, exited);
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+  return { child, logs, exited, stop };
+}
+
 /** Path of a real `vault` binary on PATH, if there is one. */
 export function findVaultBinary(): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
@@ -189,14 +194,7 @@ export async function startRealVault(vaultBinary: string): Promise<VaultHost> {
   const token = randomBytes(16).toString('hex');
   const port = await freePort();
   const args = ['server', '-dev', `-dev-root-token-id=${token}`, `-dev-listen-address=127.0.0.1:${port}`, `-dev-plugin-dir=${pluginDir}`];
-  const child = spawn(vaultBinary, args, { env: { ...process.env, TMPDIR: work }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs = captureLogs(child);
-  const exited = exitPromise(child);
-  killOnExit(child, 'SIGTERM');
-  const stop = memo(async () => {
-    await terminate(child, exited);
-    fs.rmSync(work, { recursive: true, force: true });
-  });
+  const { child, logs, exited, stop } = spawnServer(vaultBinary, args, { ...process.env, TMPDIR: work }, work);
   const addr = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {

@@ -12,6 +12,7 @@ import {
 } from './connection-config';
 import { ConnectionStringError, clientConfig, isUrl } from './dsn';
 import type { Engine } from './engine';
+import { sentOrStored } from './field-update';
 import { compileUsernameTemplate } from './username';
 import { DatabaseUnreachable } from './verify';
 
@@ -115,8 +116,7 @@ async function writeConfig(engine: Engine, req: Request, data: FieldData): Promi
   if (!existing && !data.getOk('connection_url').ok) return errorResponse('connection_url is required when creating a connection');
 
   // Fields left out of an update keep their stored values, as in Vault.
-  const pick = <T>(field: string, current: T | undefined, read: (f: string) => T): T =>
-    data.getOk(field).ok || current === undefined ? read(field) : current;
+  const pick = <T>(field: string, stored: T | undefined, read: (f: string) => T): T => sentOrStored(data, field, stored, read);
   const str = (f: string) => data.getString(f);
   const config: ConnectionConfig = {
     pluginName: pick('plugin_name', existing?.pluginName, str),

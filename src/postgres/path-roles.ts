@@ -7,6 +7,7 @@ import { genericNameRegex, optionalTrailingSlash, type FieldData, type Path } fr
 import { errorMessage, errorResponse, type Request, type Response } from '../vault';
 import { validateCreation } from './create-user';
 import type { Engine } from './engine';
+import { sentOrStored } from './field-update';
 import { formatExpiration, validUntil } from './expiration';
 import { sqlState } from './retry';
 import { CREDENTIAL_TYPES, roleReadView, type CredentialType, type Role } from './role';
@@ -94,10 +95,9 @@ async function writeRole(engine: Engine, req: Request, data: FieldData): Promise
   const name = data.getString('name');
   const existing = await engine.roles.get(req.storage, name);
 
-  const statements = (field: StatementField, current: string[] | undefined): string[] =>
-    data.getOk(field).ok || current === undefined ? parseStatementsInput(data.getStringSlice(field)) : current;
-  const pick = <T>(field: string, current: T | undefined, read: (f: string) => T): T =>
-    data.getOk(field).ok || current === undefined ? read(field) : current;
+  const statements = (field: StatementField, stored: string[] | undefined): string[] =>
+    sentOrStored(data, field, stored, (f) => parseStatementsInput(data.getStringSlice(f)));
+  const pick = <T>(field: string, stored: T | undefined, read: (f: string) => T): T => sentOrStored(data, field, stored, read);
 
   let role: Role;
   try {

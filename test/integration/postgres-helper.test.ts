@@ -6,20 +6,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Client, type ClientConfig } from 'pg';
+import { Client } from 'pg';
+import { withPgClient } from '../helpers/pg-client';
 import { startPostgres, type PostgresServer } from '../helpers/postgres';
 
-/** Runs `fn` with a connected client and always closes it. */
-async function withClient<T>(config: ClientConfig, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client(config);
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** True when something accepts TCP connections on 127.0.0.1:port. */
 function portAccepts(port: number): Promise<boolean> {
@@ -59,7 +49,7 @@ describe('startPostgres', () => {
   });
 
   it('runs PostgreSQL 15 and accepts the superuser password', async () => {
-    const row = await withClient({ connectionString: pg.url }, async (c) => {
+    const row = await withPgClient({ connectionString: pg.url }, async (c) => {
       const res = await c.query<{ version: string; superuser: boolean; dir: string; enc: string }>(
         `select version() as version,
                 (select rolsuper from pg_roles where rolname = current_user) as superuser,
@@ -78,14 +68,14 @@ describe('startPostgres', () => {
 
   it('uses SCRAM and rejects a wrong password with SQLSTATE 28P01', async () => {
     await assert.rejects(
-      withClient({ host: pg.host, port: pg.port, user: pg.user, password: `${pg.password}x`, database: pg.database }, async () => undefined),
+      withPgClient({ host: pg.host, port: pg.port, user: pg.user, password: `${pg.password}x`, database: pg.database }, async () => undefined),
       (err: unknown) => {
         assert.equal((err as { code?: unknown }).code, '28P01');
         return true;
       },
     );
     // The superuser's stored verifier is SCRAM, not md5 or plain text.
-    const verifier = await withClient({ connectionString: pg.url }, async (c) =>
+    const verifier = await withPgClient({ connectionString: pg.url }, async (c) =>
       (await c.query<{ p: string }>(`select rolpassword as p from pg_authid where rolname = current_user`)).rows[0]?.p,
     );
     assert.match(verifier ?? '', /^SCRAM-SHA-256\$/);
@@ -96,10 +86,10 @@ describe('startPostgres', () => {
     try {
       assert.notEqual(other.port, pg.port);
       assert.notEqual(other.password, pg.password);
-      await withClient({ connectionString: other.url }, async (c) => {
+      await withPgClient({ connectionString: other.url }, async (c) => {
         await c.query('create table only_here (id int)');
       });
-      const seen = await withClient({ connectionString: pg.url }, async (c) =>
+      const seen = await withPgClient({ connectionString: pg.url }, async (c) =>
         (await c.query(`select 1 from pg_tables where tablename = 'only_here'`)).rowCount,
       );
       assert.equal(seen, 0);
@@ -110,7 +100,7 @@ describe('startPostgres', () => {
 
   it('stop() shuts the server down and removes its directory', async () => {
     const server = await startPostgres();
-    const dir = await withClient({ connectionString: server.url }, async (c) =>
+    const dir = await withPgClient({ connectionString: server.url }, async (c) =>
       (await c.query<{ d: string }>(`select current_setting('data_directory') as d`)).rows[0]?.d,
     );
     assert.ok(dir !== undefined && fs.existsSync(dir));

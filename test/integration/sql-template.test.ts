@@ -6,9 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { Client, type ClientConfig } from 'pg';
+import { Client } from 'pg';
 import { renderStatement, TemplateError, type TemplateValues } from '../../src/postgres/sql-template';
 import { parseStatementsInput, splitStatements } from '../../src/postgres/statements';
+import { withPgClient } from '../helpers/pg-client';
 import { startPostgres, type PostgresServer } from '../helpers/postgres';
 
 interface Case {
@@ -36,17 +37,6 @@ const CASES: Case[] = [
 
 const CANARY_ROWS = 1;
 
-/** Runs `fn` with a connected client and always closes it. */
-async function withClient<T>(config: ClientConfig, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client(config);
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 describe('statement templates against PostgreSQL', () => {
   let server: PostgresServer;
@@ -91,7 +81,7 @@ describe('statement templates against PostgreSQL', () => {
   async function assertRole(name: string, password: string): Promise<void> {
     assert.deepEqual(await appRoles(), [name]);
     await assertCanaries();
-    const who = await withClient(
+    const who = await withPgClient(
       { host: server.host, port: server.port, database: server.database, user: name, password },
       async (client) => (await client.query<{ u: string }>('SELECT current_user AS u')).rows[0]?.u,
     );
@@ -131,7 +121,7 @@ describe('statement templates against PostgreSQL', () => {
       });
 
       it('with standard_conforming_strings off', async () => {
-        await withClient({ connectionString: server.url }, async (client) => {
+        await withPgClient({ connectionString: server.url }, async (client) => {
           await client.query('SET standard_conforming_strings = off; SET escape_string_warning = off');
           await exec(renderStatement(`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}'`, values), client);
         });
