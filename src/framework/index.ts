@@ -14,6 +14,7 @@ export type { FieldDefault, FieldSchema, FieldSchemas, FieldType, FieldValue, Fi
 export { validateFields } from './field-validation';
 export type { ValidateOptions } from './field-validation';
 export { formatDuration, parseGoDurationSeconds } from './duration';
+export { isPlainObject, ownValue } from './records';
 
 export { SECRET_TYPE_KEY, secretResponse } from './secret';
 export type { SecretLease, SecretType } from './secret';

@@ -148,12 +148,27 @@ function withTls(config: ClientConfig, target: ConnectionTarget): ClientConfig {
   };
 }
 
+/** A whole value that is the `{{password}}` template. */
+const PASSWORD_TEMPLATE = /^\{\{\s*password\s*\}\}$/;
+
+/**
+ * True when a URL connection string carries a password of its own in its
+ * userinfo (`user:secret@`, an empty one included) instead of `{{password}}`:
+ * such a URL is not changed by rotate-root and keeps a secret in the config.
+ */
+export function hasLiteralUrlPassword(connectionUrl: string): boolean {
+  if (!isUrl(connectionUrl)) return false;
+  const userinfo = /^[a-z]+:\/\/([^@/?#]*)@/i.exec(connectionUrl)?.[1];
+  if (userinfo === undefined || !userinfo.includes(':')) return false;
+  return !PASSWORD_TEMPLATE.test(userinfo.slice(userinfo.indexOf(':') + 1));
+}
+
 /** The connection string with any literal password replaced, for reads. */
 export function redactConnectionUrl(connectionUrl: string): string {
   if (isUrl(connectionUrl)) {
     // scheme://user:password@ — keep template variables, hide literal values.
     return connectionUrl.replace(/^([a-z]+:\/\/[^:@/?#]*:)([^@/?#]*)@/i, (whole, head: string, pw: string) =>
-      /^\{\{\s*password\s*\}\}$/.test(pw) ? whole : `${head}${REDACTED}@`,
+      PASSWORD_TEMPLATE.test(pw) ? whole : `${head}${REDACTED}@`,
     ).replace(/([?&]password=)([^&#]*)/gi, (whole, head: string, pw: string) =>
       /^(\{\{\s*password\s*\}\}|%7B%7Bpassword%7D%7D)$/i.test(pw) ? whole : `${head}${REDACTED}`,
     );

@@ -10,7 +10,7 @@ import {
   type ConnectionConfig,
   type PasswordAuthentication,
 } from './connection-config';
-import { ConnectionStringError, clientConfig, isUrl } from './dsn';
+import { ConnectionStringError, clientConfig, hasLiteralUrlPassword } from './dsn';
 import type { Engine } from './engine';
 import { sentOrStored } from './field-update';
 import { compileUsernameTemplate } from './username';
@@ -186,10 +186,7 @@ function validateConfig(config: ConnectionConfig): string | undefined {
 
 /** Vault warns when the root password sits in the URL instead of {{password}}. */
 function passwordInUrlWarning(config: ConnectionConfig): string[] {
-  if (!isUrl(config.connectionUrl)) return [];
-  const userinfo = /^[a-z]+:\/\/([^@/?#]*)@/i.exec(config.connectionUrl)?.[1] ?? '';
-  const password = userinfo.includes(':') ? userinfo.slice(userinfo.indexOf(':') + 1) : '';
-  if (password === '' || /^\{\{\s*password\s*\}\}$/.test(password)) return [];
+  if (!hasLiteralUrlPassword(config.connectionUrl)) return [];
   return ['connection_url contains a literal password; use {{password}} and the password field so that rotate-root can change it'];
 }
 

@@ -8,7 +8,7 @@
 
 import { deleteWal, genericNameRegex, putWal, type FieldData, type Path } from '../framework';
 import { errorResponse, retryableError, type Request, type Response } from '../vault';
-import { isUrl } from './dsn';
+import { hasLiteralUrlPassword } from './dsn';
 import type { Engine } from './engine';
 import { runQuery } from './query';
 import { withConflictRetry } from './retry';
@@ -48,7 +48,7 @@ async function rotateRoot(engine: Engine, req: Request, data: FieldData): Promis
   if (!conn) return errorResponse(`connection "${name}" does not exist`);
   const { config } = conn;
   if (config.username === '') return errorResponse(`connection "${name}" has no username field; rotate-root needs it to know whose password to change`);
-  if (isUrl(config.connectionUrl) && !/\{\{\s*password\s*\}\}/.test(config.connectionUrl) && /:\/\/[^@/]*:[^@/]*@/.test(config.connectionUrl)) {
+  if (hasLiteralUrlPassword(config.connectionUrl)) {
     return errorResponse('connection_url contains a literal password; use {{password}} and the password field before rotating');
   }
 

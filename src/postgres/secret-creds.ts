@@ -9,6 +9,7 @@ import type { Engine } from './engine';
 import { formatExpiration, validUntil } from './expiration';
 import { renewUser, UserGone } from './renew-user';
 import { revokeUser } from './revoke-user';
+import { numberField, stringField, stringListField } from './stored-fields';
 import { describeDatabaseError } from './verify';
 
 /** Vault's database engine calls its dynamic secret type `creds`; so do we. */
@@ -27,18 +28,15 @@ export interface CredsInternalData {
 
 /** Reads internal data written by any version of this plugin. */
 function internalData(req: Request): CredsInternalData {
-  const d = req.secret?.internalData ?? {};
-  const str = (k: string) => (typeof d[k] === 'string' ? String(d[k]) : '');
-  const num = (k: string) => (typeof d[k] === 'number' ? Number(d[k]) : 0);
-  const list = (k: string) => (Array.isArray(d[k]) ? (d[k] as unknown[]).filter((x): x is string => typeof x === 'string') : []);
+  const d = req.secret?.internalData;
   return {
-    username: str('username'),
-    role: str('role'),
-    db_name: str('db_name'),
-    revocation_statements: list('revocation_statements'),
-    renew_statements: list('renew_statements'),
-    default_ttl: num('default_ttl'),
-    max_ttl: num('max_ttl'),
+    username: stringField(d, 'username'),
+    role: stringField(d, 'role'),
+    db_name: stringField(d, 'db_name'),
+    revocation_statements: stringListField(d, 'revocation_statements'),
+    renew_statements: stringListField(d, 'renew_statements'),
+    default_ttl: numberField(d, 'default_ttl'),
+    max_ttl: numberField(d, 'max_ttl'),
   };
 }
 

@@ -11,6 +11,7 @@ import type { Request } from '../vault';
 import { clientConfig } from './dsn';
 import type { Engine } from './engine';
 import { revokeUser } from './revoke-user';
+import { stringField, stringListField } from './stored-fields';
 import { DatabaseUnreachable } from './verify';
 
 /** WAL kind written before CREATE ROLE in creds. */
@@ -32,15 +33,6 @@ export interface RotateRootWal {
   new_password: string;
 }
 
-function field(data: unknown, key: string): unknown {
-  return typeof data === 'object' && data !== null && key in data ? (data as Record<string, unknown>)[key] : undefined;
-}
-
-function stringField(data: unknown, key: string): string {
-  const v = field(data, key);
-  return typeof v === 'string' ? v : '';
-}
-
 /** The engine's rollback function for the framework. */
 export function walRollback(engine: Engine): WalRollbackFunc {
   return async (req, kind, data) => {
@@ -60,14 +52,13 @@ export function walRollback(engine: Engine): WalRollbackFunc {
 async function rollbackCreatedUser(engine: Engine, req: Request, data: unknown): Promise<void> {
   const username = stringField(data, 'username');
   const dbName = stringField(data, 'db_name');
-  const statements = field(data, 'rollback_statements');
   if (username === '') return;
   const conn = await engine.connection(req.storage, dbName);
   // Without its connection the user cannot be reached; the entry is kept and
   // retried until the config is back.
   if (!conn) throw new Error(`connection "${dbName}" of unfinished user ${username} does not exist`);
-  const list = Array.isArray(statements) ? statements.filter((s): s is string => typeof s === 'string') : [];
-  await revokeUser({ pool: conn.pool, clientConfig: clientConfig(conn.config) }, username, list);
+  const statements = stringListField(data, 'rollback_statements');
+  await revokeUser({ pool: conn.pool, clientConfig: clientConfig(conn.config) }, username, statements);
   engine.log.info({ username, role: stringField(data, 'role') }, 'dropped database user of an unfinished request');
 }
 

@@ -10,16 +10,11 @@ import { Client } from 'pg';
 import { startPostgres, type PostgresServer } from '../helpers/postgres';
 import { PLUGIN_NAME, pluginBinary, pluginSha256 } from '../helpers/plugin-binary';
 import { startVaultHost, type VaultHost } from '../helpers/vault-host';
+import { waitUntil } from '../helpers/wait';
 
 const CREATE = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'; GRANT SELECT ON t TO "{{name}}";`;
 
-async function until(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (what: string, check: () => Promise<boolean>, ms = 15_000) => waitUntil(what, check, ms);
 
 describe('dynamic credentials', () => {
   let pg: PostgresServer;

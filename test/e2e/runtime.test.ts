@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { startPostgres, type PostgresServer } from '../helpers/postgres';
 import { PLUGIN_NAME, pluginBinary, pluginSha256 } from '../helpers/plugin-binary';
 import { startVaultHost, type VaultHost } from '../helpers/vault-host';
+import { waitUntil } from '../helpers/wait';
 
 /** PIDs of running processes whose executable is `exe`. */
 function processesOf(exe: string): number[] {
@@ -26,13 +27,7 @@ function processesOf(exe: string): number[] {
   return pids;
 }
 
-async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (what: string, check: () => boolean, ms = 5000) => waitUntil(what, check, ms, 50);
 
 describe('plugin through the conformance host', () => {
   let pg: PostgresServer;

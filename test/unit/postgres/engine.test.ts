@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { ClientConfig } from 'pg';
 import { createLogger } from '../../../src/log';
 import { postgresBackendFactory } from '../../../src/postgres';
-import { clientConfig, parseKeyValue, redactConnectionUrl } from '../../../src/postgres/dsn';
+import { clientConfig, hasLiteralUrlPassword, parseKeyValue, redactConnectionUrl } from '../../../src/postgres/dsn';
 import { roleAllowed, decodeConfig, encodeConfig } from '../../../src/postgres/connection-config';
 import { ErrorKind, VaultError, type Backend, type Operation } from '../../../src/vault';
 import { InmemStorage, StaticSystemView, testRequest } from '../../helpers/fakes';
@@ -97,6 +97,14 @@ describe('connection strings', () => {
     assert.equal(cfg.password, "it's");
     assert.equal(cfg.ssl, false);
     assert.throws(() => clientConfig({ ...target, connectionUrl: 'host=h sslmode=sometimes' }), /unknown sslmode/);
+  });
+
+  it('tells a literal URL password (rotate-root would not change it) from the template', () => {
+    assert.equal(hasLiteralUrlPassword('postgres://u:secret@h/db'), true);
+    assert.equal(hasLiteralUrlPassword('postgres://u:@h/db'), true, 'an empty password is still not {{password}}');
+    assert.equal(hasLiteralUrlPassword(URL_TEMPLATE), false);
+    assert.equal(hasLiteralUrlPassword('postgres://u@h/db'), false);
+    assert.equal(hasLiteralUrlPassword("host=h password='s'"), false, 'key=value strings have no URL userinfo');
   });
 
   it('never quotes the connection string in errors', () => {
