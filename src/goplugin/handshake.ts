@@ -11,6 +11,14 @@ export interface HandshakeConfig {
   magicCookieValue: string;
   /** The application protocol version this plugin speaks. */
   appProtocolVersion: number;
+  /**
+   * Cookies of other plugin kinds the same host may start this binary as,
+   * each with the sentence that tells the operator what happened. A host that
+   * does not know a plugin's kind tries each kind in turn, so a launch under
+   * a foreign cookie is expected and must be refused quickly and clearly.
+   * Absent: every wrong cookie gets go-plugin's generic message.
+   */
+  foreignCookies?: Readonly<Record<string, string>>;
 }
 
 /** Why the process must not serve, said to a human on stderr. */
@@ -21,9 +29,16 @@ export class HandshakeError extends Error {
   }
 }
 
-/** The cookie is a UX feature, not security: it explains a run by hand. */
+/**
+ * The cookie is a UX feature, not security: it explains a run by hand, or a
+ * start as another kind of plugin (`config.foreignCookies`).
+ * @throws HandshakeError when `env` lacks the cookie.
+ */
 export function checkMagicCookie(config: HandshakeConfig, env: NodeJS.ProcessEnv): void {
   if (env[config.magicCookieKey] === config.magicCookieValue) return;
+  for (const [key, explanation] of Object.entries(config.foreignCookies ?? {})) {
+    if ((env[key] ?? '') !== '') throw new HandshakeError(explanation);
+  }
   throw new HandshakeError(
     'This binary is a plugin. These are not meant to be executed directly.\n' +
       'Please execute the program that consumes these plugins, which will\n' +

@@ -87,6 +87,19 @@ describe('plugin process', () => {
     assert.equal(res.stdout.trim(), `vault-plugin-secrets-postgres v${pkg.version}`);
   });
 
+  it('started as a database plugin (an untyped registration\'s first probe), refuses at once and says what it is', () => {
+    const started = Date.now();
+    const res = spawnSync(pluginBinary(), [], {
+      env: { PATH: process.env.PATH, VAULT_DATABASE_PLUGIN: '926a0820-aea2-be28-51d6-83cdf00e8edb', PLUGIN_PROTOCOL_VERSIONS: '5,6' },
+      encoding: 'utf8',
+    });
+    assert.equal(res.status, 1);
+    assert.equal(res.stdout, '', 'no handshake line: the host must not connect');
+    assert.match(res.stderr, /secrets-engine \(backend\) plugin, not a database plugin/);
+    assert.match(res.stderr, /type "secret"/);
+    assert.ok(Date.now() - started < 5000, 'the cookie check must not wait for anything');
+  });
+
   it('refuses a host that does not offer protocol 5', () => {
     const host = generateIdentity();
     const res = spawnSync(pluginBinary(), [], { env: { PATH: process.env.PATH, ...hostEnv(host, { PLUGIN_PROTOCOL_VERSIONS: '3,4' }) }, encoding: 'utf8' });

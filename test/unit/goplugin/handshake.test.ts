@@ -11,6 +11,13 @@ describe('handshake', () => {
     assert.throws(() => checkMagicCookie(config, { COOKIE: 'no' }), HandshakeError);
   });
 
+  it('explains a start under another kind of plugin\'s cookie', () => {
+    const withForeign = { ...config, foreignCookies: { OTHER_PLUGIN: 'started as another kind of plugin' } };
+    assert.throws(() => checkMagicCookie(withForeign, { OTHER_PLUGIN: 'x' }), (e: Error) => e instanceof HandshakeError && e.message === 'started as another kind of plugin');
+    assert.throws(() => checkMagicCookie(withForeign, {}), /This binary is a plugin/);
+    assert.doesNotThrow(() => checkMagicCookie(withForeign, { COOKIE: 'yes', OTHER_PLUGIN: 'x' }), 'the right cookie wins');
+  });
+
   it('negotiates only an offered version', () => {
     assert.equal(negotiateVersion(config, { PLUGIN_PROTOCOL_VERSIONS: '5' }), 5);
     assert.equal(negotiateVersion(config, { PLUGIN_PROTOCOL_VERSIONS: '4, 5' }), 5);
