@@ -11,6 +11,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { delay, exitPromise, freePort, killOnExit, settlesWithin, type ExitInfo } from './process';
 
+/** A reply of Vault's HTTP API: status, parsed JSON (null when there is none or it is not JSON) and raw text. */
+export interface ApiReply {
+  status: number;
+  body: any;
+  text: string;
+}
+
 /** A running vault-host owned by the calling test. */
 export interface VaultHost {
   /** `http://127.0.0.1:PORT` */
@@ -27,7 +34,7 @@ export interface VaultHost {
    * absolute (`/v1/sys/mounts/pg`). `body` is sent as JSON. The reply's JSON
    * is parsed into `body` (null when there is none or it is not JSON).
    */
-  request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; text: string }>;
+  request(method: string, path: string, body?: unknown): Promise<ApiReply>;
   /** SIGTERM (the host then stops its plugins), SIGKILL after 3 s; waits for exit. Idempotent. */
   stop(): Promise<void>;
 }
@@ -126,7 +133,7 @@ export async function startVaultHost(opts: VaultHostOptions = {}): Promise<Vault
     pluginDir,
     pid: child.pid ?? -1,
     logs: logs.text,
-    request: (method, p, body) => request(addr, token, method, p, body),
+    request: (method, p, body) => apiRequest(addr, token, method, p, body),
     stop,
   };
 }
@@ -139,12 +146,7 @@ export async function startVaultHost(opts: VaultHostOptions = {}): Promise<Vault
 export async function registerAndMount(host: VaultHost, spec: MountSpec): Promise<{ command: string; sha256: string }> {
   const command = placeInPluginDir(host.pluginDir, spec.binaryPath);
   const sha256 = sha256File(path.join(host.pluginDir, command));
-
-  const catalog = { sha256, command, args: spec.args ?? [], env: spec.env ?? [] };
-  const reg = await host.request('PUT', `sys/plugins/catalog/secret/${spec.name}`, catalog);
-  if (reg.status >= 300) {
-    throw new Error(`registering plugin "${spec.name}" (command ${command}) failed: HTTP ${reg.status} ${reg.text}`);
-  }
+  await putCatalogEntry(host, spec.name, { sha256, command, args: spec.args ?? [], env: spec.env ?? [] });
 
   const mountBody: Record<string, unknown> = { type: spec.name };
   if (spec.options !== undefined) mountBody.options = spec.options;
@@ -154,6 +156,27 @@ export async function registerAndMount(host: VaultHost, spec: MountSpec): Promis
     throw new Error(`mounting plugin "${spec.name}" at ${spec.mount}/ failed: HTTP ${mnt.status} ${mnt.text}\n--- host logs (tail) ---\n${tail(host.logs())}`);
   }
   return { command, sha256 };
+}
+
+/** Body of `PUT sys/plugins/catalog/secret/:name`, as `vault plugin register` sends it. */
+export interface CatalogEntry {
+  /** Hex SHA256 of the executable; the server checks it before every start. */
+  sha256: string;
+  /** File name inside the plugin directory. */
+  command: string;
+  args: string[];
+  /** `KEY=value` pairs for the plugin process. */
+  env: string[];
+  /** `v<semver>`; absent: none (a real server then stores the version the plugin reports). */
+  version?: string;
+}
+
+/** Registers a secret plugin through the API; throws with the server's reply on failure. */
+export async function putCatalogEntry(api: Pick<VaultHost, 'request'>, name: string, entry: CatalogEntry): Promise<void> {
+  const reg = await api.request('PUT', `sys/plugins/catalog/secret/${name}`, entry);
+  if (reg.status >= 300) {
+    throw new Error(`registering plugin "${name}" (command ${entry.command}) failed: HTTP ${reg.status} ${reg.text}`);
+  }
 }
 
 /** A Vault-like server process: its logs, its exit, and a stop that also removes `work`. */
@@ -198,7 +221,7 @@ export async function startRealVault(vaultBinary: string): Promise<VaultHost> {
   const addr = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
-    const health = await request(addr, token, 'GET', 'sys/health', undefined).catch(() => undefined);
+    const health = await apiRequest(addr, token, 'GET', 'sys/health', undefined).catch(() => undefined);
     if (health?.status === 200) break;
     const gone = await settlesWithin(exited, 0);
     if (gone || Date.now() > deadline) {
@@ -207,14 +230,15 @@ export async function startRealVault(vaultBinary: string): Promise<VaultHost> {
     }
     await delay(100);
   }
-  return { addr, token, pluginDir, pid: child.pid ?? -1, logs: logs.text, request: (m, p, b) => request(addr, token, m, p, b), stop };
+  return { addr, token, pluginDir, pid: child.pid ?? -1, logs: logs.text, request: (m, p, b) => apiRequest(addr, token, m, p, b), stop };
 }
 
 // ---------------------------------------------------------------------------
 // HTTP
 // ---------------------------------------------------------------------------
 
-async function request(addr: string, token: string, method: string, p: string, body: unknown): Promise<{ status: number; body: any; text: string }> {
+/** One call to Vault's HTTP API (see {@link VaultHost.request}). */
+export async function apiRequest(addr: string, token: string, method: string, p: string, body: unknown): Promise<ApiReply> {
   const headers: Record<string, string> = { 'X-Vault-Token': token };
   const init: RequestInit = { method: method.toUpperCase(), headers };
   if (body !== undefined) {
@@ -227,7 +251,7 @@ async function request(addr: string, token: string, method: string, p: string, b
 }
 
 /** `sys/mounts`, `/sys/mounts` and `/v1/sys/mounts` all mean `/v1/sys/mounts`. */
-function apiPath(p: string): string {
+export function apiPath(p: string): string {
   const rel = p.replace(/^\/+/, '');
   return rel.startsWith('v1/') ? `/${rel}` : `/v1/${rel}`;
 }
@@ -246,7 +270,7 @@ function parseJson(text: string): unknown {
 // ---------------------------------------------------------------------------
 
 /** Returns the catalog command (relative to pluginDir), copying the binary in if needed. */
-function placeInPluginDir(pluginDir: string, binaryPath: string): string {
+export function placeInPluginDir(pluginDir: string, binaryPath: string): string {
   const src = fs.realpathSync(binaryPath);
   const dir = fs.realpathSync(pluginDir);
   const rel = path.relative(dir, src);
@@ -264,7 +288,8 @@ function placeInPluginDir(pluginDir: string, binaryPath: string): string {
   return name;
 }
 
-function sha256File(file: string): string {
+/** Hex SHA256 of a file's contents. */
+export function sha256File(file: string): string {
   return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 

@@ -70,6 +70,8 @@ describe('vault-host helper', () => {
     const mounts = await host.request('GET', 'sys/mounts');
     assert.equal(mounts.body.data['tp/'].type, 'tp');
     assert.equal(mounts.body.data['tp/'].running_sha256, sha256);
+    // Registration started the plugin to learn its version; the mount is pinned to it.
+    assert.equal(mounts.body.data['tp/'].running_plugin_version, 'v0.1.0-test');
 
     const info = await host.request('GET', 'tp/info');
     assert.equal(info.status, 200, info.text);
