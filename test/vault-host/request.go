@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,16 +26,38 @@ const rootDisplayName = "root"
 // its log.
 var errInternalError = errors.New("internal error")
 
-// handleRequest runs one API request.
+// openAPIPath is the one logical path served without a token.
+const openAPIPath = "sys/internal/specs/openapi"
+
+// clientOperations are the operations a client's request may carry (the
+// server's external operations; renew, revoke, rollback are its own).
+var clientOperations = []logical.Operation{
+	logical.CreateOperation, logical.ReadOperation, logical.UpdateOperation, logical.PatchOperation,
+	logical.DeleteOperation, logical.ListOperation, logical.ScanOperation, logical.HelpOperation,
+	logical.HeaderOperation,
+}
+
+// handleRequest runs one API request. Writes to a path ending in '/' and
+// operations that are not for clients (OPTIONS has none) are refused
+// before the token is checked.
 func (h *Host) handleRequest(ctx context.Context, req *logical.Request) (*logical.Response, error) {
 	if strings.HasSuffix(req.Path, "/") &&
 		(req.Operation == logical.UpdateOperation || req.Operation == logical.CreateOperation || req.Operation == logical.PatchOperation) {
 		return logical.ErrorResponse("cannot write to a path ending in '/'"), nil
 	}
+	if !slices.Contains(clientOperations, req.Operation) {
+		return logical.ErrorResponse("cannot handle internal-only request operation"), nil
+	}
 	if r, _ := h.mounts.match(req.Path); r != nil {
 		req.MountPoint = r.mount.Path
 	}
-	// The token check: the accessor is known from here on.
+	if !h.tokenAccepted(req.ClientToken, req.Path == openAPIPath) {
+		// The core answers a failed token check with an error response
+		// besides the wrapped error: the status comes from the error, the
+		// text from the response, so the body is the bare message.
+		return logical.ErrorResponse(logical.ErrPermissionDenied.Error()), multierror.Append(nil, logical.ErrPermissionDenied)
+	}
+	// The token check passed: the accessor is known from here on.
 	req.ClientTokenAccessor = h.rootTokenAccessor
 	if strings.HasPrefix(req.Path, "sys/") {
 		req.DisplayName = rootDisplayName
@@ -59,6 +82,16 @@ func (h *Host) handleRequest(ctx context.Context, req *logical.Request) (*logica
 		return nil, multierror.Append(nil, errInternalError)
 	}
 	return resp, wrapRouteError(routeErr)
+}
+
+// tokenAccepted checks the client token: any non-empty token, or exactly
+// -root-token when set. An unauthenticated path takes no token, but a
+// given one must still be valid.
+func (h *Host) tokenAccepted(token string, unauthenticated bool) bool {
+	if token == "" {
+		return unauthenticated
+	}
+	return h.cfg.rootToken == "" || token == h.cfg.rootToken
 }
 
 // decideCreateOrUpdate runs the existence check that turns a write into a

@@ -17,8 +17,8 @@ import (
 const systemMountPath = "sys/"
 
 const systemBackendHelp = `
-The vault-host system backend: the plugin catalog, mounts, leases, plugin
-reload, password policies and the merged OpenAPI document. Paths follow the
+The vault-host system backend: the plugin catalog, mounts and their tuning,
+leases, plugin reload, password policies and the merged OpenAPI document. Paths follow the
 server's sys/ API; everything else of sys/ is not reproduced.
 `
 

@@ -5,10 +5,9 @@ package main
 
 import (
 	"context"
-	"time"
+	"fmt"
 
 	"github.com/go-viper/mapstructure/v2"
-	"github.com/hashicorp/go-secure-stdlib/parseutil"
 	semver "github.com/hashicorp/go-version"
 	"github.com/openbao/openbao/sdk/v2/framework"
 	"github.com/openbao/openbao/sdk/v2/logical"
@@ -27,6 +26,7 @@ type mountConfigInput struct {
 
 func (h *Host) mountPaths() []*framework.Path {
 	return []*framework.Path{
+		h.tunePath(), // before mounts/<path>, which would match it too
 		{
 			Pattern: "mounts$",
 			Operations: map[logical.Operation]framework.OperationHandler{
@@ -85,51 +85,48 @@ func (h *Host) handleMount(ctx context.Context, _ *logical.Request, d *framework
 	entry := &mountEntry{
 		Path:            sanitizePath(d.Get("path").(string)),
 		Type:            d.Get("type").(string),
-		Description:     d.Get("description").(string),
 		Local:           d.Get("local").(bool),
 		SealWrap:        d.Get("seal_wrap").(bool),
 		ExternalEntropy: d.Get("external_entropy_access").(bool),
-		Options:         d.Get("options").(map[string]string),
+	}
+	tuned := &mountConfig{
+		Description: d.Get("description").(string),
+		Options:     d.Get("options").(map[string]string),
 	}
 	var err error
-	if entry.DefaultLeaseTTL, err = mountTTL(config.DefaultLeaseTTL); err != nil {
+	if tuned.DefaultLeaseTTL, err = parseMountTTL(config.DefaultLeaseTTL, 0); err != nil {
 		return logical.ErrorResponse("unable to parse default TTL of %s: %s", config.DefaultLeaseTTL, err), logical.ErrInvalidRequest
 	}
-	if entry.MaxLeaseTTL, err = mountTTL(config.MaxLeaseTTL); err != nil {
+	if tuned.MaxLeaseTTL, err = parseMountTTL(config.MaxLeaseTTL, 0); err != nil {
 		return logical.ErrorResponse("unable to parse max TTL of %s: %s", config.MaxLeaseTTL, err), logical.ErrInvalidRequest
 	}
-	if entry.MaxLeaseTTL != 0 && entry.DefaultLeaseTTL > entry.MaxLeaseTTL {
+	if tuned.MaxLeaseTTL != 0 && tuned.DefaultLeaseTTL > tuned.MaxLeaseTTL {
 		return logical.ErrorResponse("given default lease TTL greater than given max lease TTL"), logical.ErrInvalidRequest
 	}
-	if entry.DefaultLeaseTTL > h.cfg.maxLeaseTTL && entry.MaxLeaseTTL == 0 {
+	if tuned.DefaultLeaseTTL > h.cfg.maxLeaseTTL && tuned.MaxLeaseTTL == 0 {
 		return logical.ErrorResponse("given default lease TTL greater than system max lease TTL of %d", int(h.cfg.maxLeaseTTL.Seconds())), logical.ErrInvalidRequest
 	}
 	if entry.Type == "" {
 		return logical.ErrorResponse("backend type must be specified as a string"), logical.ErrInvalidRequest
 	}
-	if entry.Options != nil && entry.Options["version"] != "" {
+	if tuned.Options != nil && tuned.Options["version"] != "" {
 		return logical.ErrorResponse("secrets engine %q does not allow setting a version", entry.Type), logical.ErrInvalidRequest
 	}
 	if config.PluginVersion == "" {
-		if entry.Version, err = h.selectPluginVersion(entry.Type); err != nil {
+		if tuned.Version, err = h.selectPluginVersion(entry.Type); err != nil {
 			return nil, err
 		}
-		if entry.Version != "" {
-			h.logger.Debug("pinning plugin version", "plugin type", "secret", "plugin name", entry.Type, "plugin version", entry.Version)
+		if tuned.Version != "" {
+			h.logger.Debug("pinning plugin version", "plugin type", "secret", "plugin name", entry.Type, "plugin version", tuned.Version)
 		}
-	} else {
-		parsed, err := semver.NewVersion(config.PluginVersion)
-		if err != nil {
-			return logical.ErrorResponse("version %q is not a valid semantic version: %s", config.PluginVersion, err), nil
-		}
-		entry.Version = "v" + parsed.String()
+	} else if tuned.Version, err = pinnedVersion(config.PluginVersion); err != nil {
+		return logical.ErrorResponse(err.Error()), nil
 	}
-	switch config.ListingVisibility {
-	case "", "hidden", "unauth":
-		entry.ListingVisibility = config.ListingVisibility
-	default:
+	if !validListingVisibility(config.ListingVisibility) {
 		return logical.ErrorResponse("invalid listing_visibility %s", config.ListingVisibility), nil
 	}
+	tuned.ListingVisibility = config.ListingVisibility
+	entry.tunable.Store(tuned)
 	if err := h.mount(ctx, entry); err != nil {
 		h.logger.Error("error occurred during enable mount", "path", entry.Path, "error", err)
 		return handleError(err)
@@ -137,12 +134,22 @@ func (h *Host) handleMount(ctx context.Context, _ *logical.Request, d *framework
 	return nil, nil
 }
 
-// mountTTL parses a config TTL: "" and "system" mean the system value.
-func mountTTL(raw string) (time.Duration, error) {
-	if raw == "" || raw == "system" {
-		return 0, nil
+// pinnedVersion canonicalises the plugin_version a mount is enabled or
+// tuned with to "v<semver>"; unlike catalog versions it is parsed loosely.
+func pinnedVersion(raw string) (string, error) {
+	parsed, err := semver.NewVersion(raw)
+	if err != nil {
+		return "", fmt.Errorf("version %q is not a valid semantic version: %w", raw, err)
 	}
-	return parseutil.ParseDurationSecond(raw)
+	return "v" + parsed.String(), nil
+}
+
+func validListingVisibility(visibility string) bool {
+	switch visibility {
+	case "", "hidden", "unauth":
+		return true
+	}
+	return false
 }
 
 func (h *Host) handleUnmount(_ context.Context, _ *logical.Request, d *framework.FieldData) (*logical.Response, error) {

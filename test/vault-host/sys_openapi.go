@@ -38,7 +38,7 @@ func (h *Host) internalPaths() []*framework.Path {
 func (h *Host) visibleMounts(authenticated bool) []*route {
 	var out []*route
 	for _, r := range h.mounts.all() {
-		if authenticated || r.mount.ListingVisibility == "unauth" {
+		if authenticated || r.mount.config().ListingVisibility == "unauth" {
 			out = append(out, r)
 		}
 	}

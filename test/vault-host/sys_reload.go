@@ -72,7 +72,7 @@ func (h *Host) reloadMatchingPlugin(ctx context.Context, pluginName string) erro
 		if err := h.reloadBackend(ctx, r); err != nil {
 			return err
 		}
-		h.logger.Info("successfully reloaded plugin", "plugin", pluginName, "path", r.mount.Path, "version", r.mount.Version)
+		h.logger.Info("successfully reloaded plugin", "plugin", pluginName, "path", r.mount.Path, "version", r.mount.config().Version)
 	}
 	return nil
 }
@@ -101,7 +101,7 @@ func (h *Host) reloadMatchingMounts(ctx context.Context, paths []string) error {
 			errs = multierror.Append(errs, fmt.Errorf("cannot reload plugin on %q: %w", path, err))
 			continue
 		}
-		h.logger.Info("successfully reloaded plugin", "plugin", r.mount.Accessor, "path", r.mount.Path, "version", r.mount.Version)
+		h.logger.Info("successfully reloaded plugin", "plugin", r.mount.Accessor, "path", r.mount.Path, "version", r.mount.config().Version)
 	}
 	return errs
 }
@@ -122,7 +122,7 @@ func (h *Host) reloadBackend(ctx context.Context, r *route) error {
 		return err
 	}
 	r.mount.RunningSha256 = sha
-	r.mount.RunningVersion = r.mount.Version
+	r.mount.RunningVersion = r.mount.config().Version
 	r.backend = backend
 	if err := backend.Initialize(ctx, &logical.InitializationRequest{Storage: r.view}); err != nil {
 		return err

@@ -52,11 +52,12 @@ var _ logical.SystemView = mountSystemView{}
 // leaseTTLs are the system TTLs, overridden by the mount's non-zero ones.
 func (v mountSystemView) leaseTTLs() (def, max time.Duration) {
 	def, max = v.host.cfg.defaultLeaseTTL, v.host.cfg.maxLeaseTTL
-	if v.mount.DefaultLeaseTTL != 0 {
-		def = v.mount.DefaultLeaseTTL
+	config := v.mount.config()
+	if config.DefaultLeaseTTL != 0 {
+		def = config.DefaultLeaseTTL
 	}
-	if v.mount.MaxLeaseTTL != 0 {
-		max = v.mount.MaxLeaseTTL
+	if config.MaxLeaseTTL != 0 {
+		max = config.MaxLeaseTTL
 	}
 	return def, max
 }
