@@ -52,7 +52,15 @@ type testBackend struct {
 	// issued numbers the usernames of this mount.
 	issued atomic.Int64
 	conf   *logical.BackendConfig
+	// rollbacksRunning counts this mount's rollbacks in progress;
+	// rollbackOverlaps counts those that began while another ran.
+	rollbacksRunning atomic.Int32
+	rollbackOverlaps atomic.Int32
 }
+
+// envRollbackDelay (a Go duration) makes every rollback of the test plugin
+// take that long, so that a host sending overlapping rollbacks is caught.
+const envRollbackDelay = "TESTPLUGIN_ROLLBACK_DELAY"
 
 // newFactory returns the plugin's logical.Factory. Setup calls it with the
 // configuration the host sent; what it finds is journalled, including
@@ -103,6 +111,16 @@ func (b *testBackend) initialize(ctx context.Context, req *logical.Initializatio
 
 func (b *testBackend) rollback(ctx context.Context, req *logical.Request) error {
 	recordWire(ctx, req.Storage, "last/rollback")
+	if b.rollbacksRunning.Add(1) > 1 {
+		b.rollbackOverlaps.Add(1)
+	}
+	defer b.rollbacksRunning.Add(-1)
+	if delay, err := time.ParseDuration(os.Getenv(envRollbackDelay)); err == nil {
+		time.Sleep(delay)
+	}
+	if err := put(ctx, req.Storage, "rollback-overlaps", []byte(strconv.Itoa(int(b.rollbackOverlaps.Load())))); err != nil {
+		return err
+	}
 	count := 0
 	if raw, _ := req.Storage.Get(ctx, "rollback-count"); raw != nil {
 		count, _ = strconv.Atoi(string(raw.Value))
