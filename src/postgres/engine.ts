@@ -1,6 +1,7 @@
 // The state one mount's engine shares across its paths: cached configs and
-// roles, the per-config pools, compiled username templates, and how
-// passwords are made. One instance per backend instance (mount).
+// roles, the user records and their index, the per-config pools, compiled
+// username templates, and how passwords are made. One instance per backend
+// instance (mount).
 
 import type { ClientConfig, Pool, PoolConfig } from 'pg';
 import type { Logger } from '../log';
@@ -12,6 +13,7 @@ import { LeaseLimits } from './lease-limits';
 import { generatePassword, scramSha256Verifier } from './password';
 import { PoolRegistry, type PoolFactory } from './pools';
 import { ROLE_KIND } from './role';
+import { UserRecords } from './users/user-records';
 import { compileUsernameTemplate, DEFAULT_USERNAME_TEMPLATE, type UsernameTemplate } from './username';
 import { DEFAULT_CONNECT_TIMEOUT_MS, verifyConnection } from './verify';
 
@@ -26,6 +28,14 @@ export interface EngineOptions {
    * drops its user; longer than Vault's 90 s request deadline.
    */
   walRollbackMinAge?: number;
+  /**
+   * Seconds past its recorded lease end before the sweep drops an issued
+   * user; longer than Vault's 90 s request deadline, so a lease Vault
+   * renews or registers late is never cut short.
+   */
+  userSweepGrace?: number;
+  /** The clock, for user records and the sweep. Absent: the system clock. */
+  now?: () => Date;
   /**
    * Crash-safety testing only: the named checkpoint (e.g.
    * `creds-after-create`) kills the process with SIGKILL when reached.
@@ -43,15 +53,21 @@ export interface Connection {
 
 /** Default minimum WAL age: Vault's request deadline (90 s) plus a margin. */
 export const DEFAULT_WAL_ROLLBACK_MIN_AGE = 120;
+/** Default sweep grace past a recorded lease end: Vault's request deadline (90 s) plus a margin. */
+export const DEFAULT_USER_SWEEP_GRACE = 120;
 
 /** Per-mount engine state. */
 export class Engine {
   readonly configs = new CachedStore(CONFIG_KIND);
   readonly roles = new CachedStore(ROLE_KIND);
+  /** Every database user this mount created and has not dropped yet. */
+  readonly users: UserRecords;
   readonly pools: PoolRegistry;
   readonly log: Logger;
   readonly verify: (config: ClientConfig) => Promise<void>;
   readonly walRollbackMinAge: number;
+  readonly userSweepGrace: number;
+  readonly now: () => Date;
   readonly #templates = new Map<string, UsernameTemplate>();
   readonly #leaseLimits = new LeaseLimits();
   /** Pool identity per config object: hashing the config on every request is waste. */
@@ -61,8 +77,13 @@ export class Engine {
   constructor(options: EngineOptions) {
     this.log = options.log;
     this.pools = new PoolRegistry(options.log, options.poolFactory);
+    this.users = new UserRecords((username, err) =>
+      this.log.warn({ username, error: err instanceof Error ? err.message : String(err) }, 'user record left out of the index: it cannot be read'),
+    );
     this.verify = options.verify ?? verifyConnection;
     this.walRollbackMinAge = options.walRollbackMinAge ?? DEFAULT_WAL_ROLLBACK_MIN_AGE;
+    this.userSweepGrace = options.userSweepGrace ?? DEFAULT_USER_SWEEP_GRACE;
+    this.now = options.now ?? (() => new Date());
     this.#crashAt = options.crashAt;
   }
 
@@ -115,6 +136,7 @@ export class Engine {
 
   /** A storage key changed elsewhere: drop what was derived from it. */
   invalidate(key: string): void {
+    if (this.users.invalidate(key)) return;
     this.roles.invalidate(key);
     const name = this.configs.invalidate(key);
     if (name !== undefined) void this.pools.close(name);

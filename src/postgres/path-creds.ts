@@ -1,21 +1,26 @@
 // `creds/:name`: issues a database user under a lease.
 //
-// Crash safety: a WAL entry naming the user is written before CREATE ROLE and
-// deleted once the response is built. If the process dies in between, the
-// periodic rollback finds the entry and drops the user, so no role outlives
-// a crash without a lease.
+// Crash safety: a user record (users/record.ts) in state `issuing` is
+// written before CREATE ROLE and turned `issued`, with the lease end, before
+// the response is built. Whenever the process dies, the periodic sweep
+// (users/sweep.ts) finds the record: an `issuing` one whose request can no
+// longer be running is rolled back, an `issued` one is dropped once its
+// lease end plus a grace has passed. No role outlives its lease, whether or
+// not Vault ever learned of it.
 
-import { calculateTtl, deleteWal, genericNameRegex, putWal, secretResponse, type FieldData, type Path, type SecretType } from '../framework';
+import { calculateTtl, genericNameRegex, secretResponse, type FieldData, type Path, type SecretType, type TtlResult } from '../framework';
 import { errorMessage, errorResponse, retryableError, type Request, type Response } from '../vault';
 import { roleAllowed } from './connection-config';
 import { createUser } from './create-user';
-import type { Engine } from './engine';
+import type { Connection, Engine } from './engine';
 import { formatExpiration, validUntil } from './expiration';
 import { sqlState } from './retry';
+import type { Role } from './role';
 import type { CredsInternalData } from './secret-creds';
+import { leaseEndAt, type UserRecord } from './users/record';
+import { indexed } from './users/user-records';
 import { generateUsername } from './username';
 import { describeDatabaseError } from './verify';
-import { WAL_CREATED_USER, type CreatedUserWal } from './wal-rollback';
 
 /** The creds path. */
 export function credsPaths(engine: Engine, creds: SecretType): Path[] {
@@ -44,39 +49,86 @@ async function issueCreds(engine: Engine, creds: SecretType, req: Request, data:
 
   const username = generateUsername(engine.usernameTemplate(conn.config), { displayName: req.displayName, roleName });
   const policy = role.credentialConfig['password_policy'] || conn.config.passwordPolicy;
-  const wal: CreatedUserWal = { username, db_name: role.dbName, role: roleName, rollback_statements: role.rollbackStatements };
-  // Independent steps run together: the WAL write and the lease limits are
-  // round trips to Vault, the password's SCRAM hashing runs on the thread pool.
-  const [walWrite, lease, secret] = await Promise.allSettled([
-    putWal(req.storage, WAL_CREATED_USER, wal),
-    calculateTtl(engine.leaseLimits(req.systemView), { backendTtl: role.defaultTtl, backendMaxTtl: role.maxTtl }),
-    engine.newPassword(req.systemView, conn.config, policy),
-  ]);
-  if (walWrite.status === 'rejected') throw walWrite.reason;
-  const walId = walWrite.value;
-  if (lease.status === 'rejected') {
-    await deleteWal(req.storage, walId);
-    throw lease.reason;
-  }
-  if (secret.status === 'rejected') {
-    await deleteWal(req.storage, walId);
+  // Independent steps run together: the lease limits are a round trip to
+  // Vault (usually cached), the password's SCRAM hashing runs on the thread
+  // pool, and a limited role needs the user index.
+  const password = settle(engine.newPassword(req.systemView, conn.config, policy));
+  const lease = settle(calculateTtl(engine.leaseLimits(req.systemView), { backendTtl: role.defaultTtl, backendMaxTtl: role.maxTtl }));
+  const index = role.maxLiveCredentials > 0 ? await engine.users.index(req.storage) : undefined;
+  const ttl = await lease;
+  if (!ttl.ok) throw ttl.reason;
+
+  const now = engine.now();
+  const record: UserRecord = {
+    username,
+    dbName: role.dbName,
+    role: roleName,
+    state: 'issuing',
+    createdAt: Math.floor(now.getTime() / 1000),
+    leaseEnd: leaseEndAt(now, ttl.value.ttl),
+    displayName: req.displayName,
+    entityId: req.entityId,
+    revocationStatements: role.revocationStatements,
+    rollbackStatements: role.rollbackStatements,
+  };
+  // Counting and registering in one synchronous step: concurrent reads
+  // cannot together pass the limit.
+  const issuance = engine.users.beginIssuance(index, username, indexed(record), role.maxLiveCredentials);
+  if ('limit' in issuance) {
     return errorResponse(
-      `generating a password with password policy "${policy}" failed: ${errorMessage(secret.reason)} (check that "vault read sys/policies/password/${policy}" works)`,
+      `role "${roleName}" has ${issuance.live} live credentials, its max_live_credentials; revoke one or raise the limit`,
     );
   }
-  const { ttl } = lease.value;
+  try {
+    return await issueRecorded(engine, creds, req, { role, record, conn, ttl: ttl.value, now, policy, password });
+  } finally {
+    issuance.end();
+  }
+}
+
+/** What issueRecorded works with, all known before anything is written. */
+interface Issue {
+  role: Role;
+  /** The `issuing` record to write. */
+  record: UserRecord;
+  conn: Connection;
+  ttl: TtlResult;
+  now: Date;
+  policy: string;
+  password: Promise<Settled<{ password: string; value: string }>>;
+}
+
+/** Record, CREATE ROLE, record again, response: in that order, each step awaited. */
+async function issueRecorded(engine: Engine, creds: SecretType, req: Request, issue: Issue): Promise<Response> {
+  const { role, record, conn, ttl, now } = issue;
+  const { username, role: roleName } = record;
+  // The record is written while the password is still being hashed.
+  const [written, secret] = await Promise.all([settle(engine.users.put(req.storage, record)), issue.password]);
+  if (!written.ok) throw written.reason;
+  if (!secret.ok) {
+    await forget(engine, req, username);
+    return errorResponse(
+      `generating a password with password policy "${issue.policy}" failed: ${errorMessage(secret.reason)} (check that "vault read sys/policies/password/${issue.policy}" works)`,
+    );
+  }
   const password = secret.value;
 
   try {
-    await createUser(conn.pool, role.creationStatements, { username, passwordValue: password.value, expiration: formatExpiration(validUntil(ttl)) }, req.signal);
+    await createUser(conn.pool, role.creationStatements, { username, passwordValue: password.value, expiration: formatExpiration(validUntil(ttl.ttl, now)) }, req.signal);
   } catch (err) {
-    // A SQL error means Postgres rolled the transaction back: nothing to undo.
-    // Anything else (connection lost mid-commit) may have committed, so the
-    // WAL entry stays for rollback to settle.
-    if (sqlState(err) !== undefined) await deleteWal(req.storage, walId);
+    // A SQL error means Postgres rolled the transaction back: nothing was
+    // created. Anything else (connection lost mid-commit) may have
+    // committed, so the record stays for the sweep to settle.
+    if (sqlState(err) !== undefined) await forget(engine, req, username);
     throw retryableError(`creating database user for role "${roleName}" failed: ${describeDatabaseError(err)}`, err);
   }
   engine.checkpoint('creds-after-create');
+
+  // Issued from here on. The lease Vault registers once it has the response
+  // ends a moment after leaseEnd; the sweep's grace covers that moment.
+  const issuedAt = engine.now();
+  await engine.users.put(req.storage, { ...record, state: 'issued', issuedAt: Math.floor(issuedAt.getTime() / 1000), leaseEnd: leaseEndAt(issuedAt, ttl.ttl) });
+  engine.checkpoint('creds-after-issued');
 
   const internal: CredsInternalData = {
     username,
@@ -88,9 +140,31 @@ async function issueCreds(engine: Engine, creds: SecretType, req: Request, data:
     max_ttl: role.maxTtl,
   };
   const resp = secretResponse(creds, { username, password: password.password }, { ...internal }, { ttl: role.defaultTtl, maxTtl: role.maxTtl });
-  await deleteWal(req.storage, walId);
   engine.log.debug({ username, role: roleName }, 'issued database user');
   return resp;
+}
+
+/**
+ * Deletes the record of a user that was never created. Failing to is no
+ * reason to hide the request's own error: the sweep deletes the record later
+ * (dropping a user that does not exist succeeds).
+ */
+async function forget(engine: Engine, req: Request, username: string): Promise<void> {
+  try {
+    await engine.users.delete(req.storage, username);
+  } catch (err) {
+    engine.log.warn({ username, error: errorMessage(err) }, 'could not delete the record of a user that was never created; the sweep will');
+  }
+}
+
+/** A promise's outcome, so that one started early never rejects unobserved. */
+type Settled<T> = { ok: true; value: T } | { ok: false; reason: unknown };
+
+function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true, value }),
+    (reason: unknown) => ({ ok: false, reason }),
+  );
 }
 
 const CREDS_HELP = `
@@ -102,5 +176,9 @@ the role's creation statements, and returns it under a Vault lease:
 The user is created in one transaction with VALID UNTIL set shortly after the
 lease's end, so PostgreSQL refuses logins even if a revocation is missed.
 Renewing the lease (vault lease renew) moves VALID UNTIL; revoking it, or its
-expiry, drops the user.
+expiry, drops the user. Every user is recorded (see users/) before it is
+created, so one whose lease Vault never learned of, because a process died at
+the wrong moment, is dropped by the periodic sweep once its lease would have
+ended. A role with max_live_credentials refuses a read at once when that many
+of its users are recorded.
 `.trim();

@@ -49,6 +49,12 @@ const ROLE_FIELDS = {
     type: 'map',
     description: 'Settings of the credential type: {"password_policy": "<Vault password policy>"} overrides the connection\'s password_policy.',
   },
+  max_live_credentials: {
+    type: 'int',
+    description:
+      'Most credentials of this role that may exist at once (users recorded in users/, issuing or issued); a creds read beyond it fails at once and creates nothing. 0: no limit.',
+    default: 0,
+  },
 } as const;
 
 /** Keys accepted in credential_config for password credentials. */
@@ -111,6 +117,7 @@ async function writeRole(engine: Engine, req: Request, data: FieldData): Promise
       maxTtl: pick('max_ttl', existing?.maxTtl, (f) => data.getDuration(f)),
       credentialType: pick('credential_type', existing?.credentialType, (f) => data.getString(f) as CredentialType),
       credentialConfig: pick('credential_config', existing?.credentialConfig, (f) => stringMap(data.getMap(f))),
+      maxLiveCredentials: pick('max_live_credentials', existing?.maxLiveCredentials, (f) => data.getInt(f)),
     };
   } catch (err) {
     // The lexer names the problem and its position; statements carry no secrets.
@@ -160,6 +167,7 @@ function validateRole(role: Role): string | undefined {
     return `credential_config: unknown key(s) ${unknownKeys.join(', ')}; accepted: ${PASSWORD_CREDENTIAL_KEYS.join(', ')}`;
   }
   if (role.maxTtl > 0 && role.defaultTtl > role.maxTtl) return 'default_ttl cannot be greater than max_ttl';
+  if (role.maxLiveCredentials < 0) return `max_live_credentials must be 0 (no limit) or more; got ${role.maxLiveCredentials}`;
   const lists: Record<StatementField, string[]> = {
     creation_statements: role.creationStatements,
     revocation_statements: role.revocationStatements,
@@ -205,4 +213,6 @@ creation statements are tried in a transaction that is rolled back when the
 role is written, so a typo is reported immediately. Without
 revocation_statements, revocation ends the user's sessions, hands its objects
 to the connection user and drops it, in every database.
+max_live_credentials caps how many users of the role may exist at once; a
+creds read beyond it fails at once and creates nothing.
 `.trim();

@@ -25,6 +25,8 @@ export interface Role {
   credentialType: CredentialType;
   /** `password_policy`: a Vault password policy overriding the config's. */
   credentialConfig: Record<string, string>;
+  /** Most users of this role recorded at once (issuing or issued); 0: no limit. */
+  maxLiveCredentials: number;
 }
 
 interface StoredRole {
@@ -37,6 +39,7 @@ interface StoredRole {
   max_ttl: number;
   credential_type: CredentialType;
   credential_config: Record<string, string>;
+  max_live_credentials: number;
 }
 
 function toStored(role: Role): StoredRole {
@@ -50,6 +53,7 @@ function toStored(role: Role): StoredRole {
     max_ttl: role.maxTtl,
     credential_type: role.credentialType,
     credential_config: role.credentialConfig,
+    max_live_credentials: role.maxLiveCredentials,
   };
 }
 
@@ -69,6 +73,7 @@ export const ROLE_KIND: StoredKind<Role> = {
       maxTtl: s.max_ttl ?? 0,
       credentialType: s.credential_type ?? 'password',
       credentialConfig: s.credential_config ?? {},
+      maxLiveCredentials: s.max_live_credentials ?? 0,
     };
   },
 };

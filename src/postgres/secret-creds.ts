@@ -1,15 +1,18 @@
 // The `creds` secret type: a database user under a Vault lease. Its internal
 // data carries everything renew and revoke need, so they keep working after
-// the role or its statements change or the role is deleted.
+// the role or its statements change or the role is deleted. Renewal moves
+// the user record's lease end before anything else; revocation deletes the
+// record once the user is gone.
 
 import { calculateTtl, type SecretType } from '../framework';
-import { retryableError, type Request, type Response } from '../vault';
+import { errorMessage, GO_ZERO_TIME, retryableError, type Request, type Response, type Secret } from '../vault';
 import { clientConfig } from './dsn';
 import type { Engine } from './engine';
 import { formatExpiration, validUntil } from './expiration';
 import { renewUser, UserGone } from './renew-user';
 import { revokeUser } from './revoke-user';
 import { numberField, stringField, stringListField } from './stored-fields';
+import { leaseEndAt, type UserRecord } from './users/record';
 import { describeDatabaseError } from './verify';
 
 /** Vault's database engine calls its dynamic secret type `creds`; so do we. */
@@ -74,6 +77,12 @@ async function revokeCreds(engine: Engine, req: Request): Promise<Response | und
     // report a kind that would make Vault give up on the lease at once.
     throw retryableError(`revoking database user ${lease.username} failed: ${describeDatabaseError(err)}`, err);
   }
+  try {
+    await engine.users.delete(req.storage, lease.username);
+  } catch (err) {
+    // Vault retries; dropping a user that is gone succeeds.
+    throw retryableError(`deleting the record of database user ${lease.username} failed: ${errorMessage(err)}`, err);
+  }
   engine.log.debug({ username: lease.username, role: lease.role }, 'revoked database user');
   return undefined;
 }
@@ -93,6 +102,13 @@ async function renewCreds(engine: Engine, req: Request): Promise<Response | unde
     backendMaxTtl: maxTtl,
     startTime: secret.leaseOptions.issueTime,
   });
+  // The record first: from here on the sweep leaves the user alone until the
+  // new lease end (plus its grace), even if what follows fails.
+  try {
+    await recordRenewal(engine, req, lease, secret, ttl);
+  } catch (err) {
+    throw retryableError(`recording the renewal of database user ${lease.username} failed: ${errorMessage(err)}`, err);
+  }
   try {
     await renewUser(conn.pool, lease.username, formatExpiration(validUntil(ttl)), role?.renewStatements ?? lease.renew_statements);
   } catch (err) {
@@ -102,4 +118,29 @@ async function renewCreds(engine: Engine, req: Request): Promise<Response | unde
   return {
     secret: { ...secret, leaseOptions: { ...secret.leaseOptions, ttl: defaultTtl, maxTtl } },
   };
+}
+
+/**
+ * Moves the record's lease end to now + `ttl`. A lease issued by a version
+ * that kept no records gets one here, so the sweep covers it from now on.
+ */
+async function recordRenewal(engine: Engine, req: Request, lease: CredsInternalData, secret: Secret, ttl: number): Promise<void> {
+  const now = engine.now();
+  const leaseEnd = leaseEndAt(now, ttl);
+  const existing = await engine.users.get(req.storage, lease.username);
+  const issueTime = secret.leaseOptions.issueTime.getTime() === GO_ZERO_TIME.getTime() ? now : secret.leaseOptions.issueTime;
+  const issuedAt = Math.floor(issueTime.getTime() / 1000);
+  const record: UserRecord = existing ?? {
+    username: lease.username,
+    dbName: lease.db_name,
+    role: lease.role,
+    state: 'issued',
+    createdAt: issuedAt,
+    leaseEnd,
+    displayName: '',
+    entityId: '',
+    revocationStatements: lease.revocation_statements,
+    rollbackStatements: [],
+  };
+  await engine.users.put(req.storage, { ...record, state: 'issued', issuedAt: record.issuedAt ?? issuedAt, leaseEnd });
 }

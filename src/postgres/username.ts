@@ -42,9 +42,10 @@ export interface UsernameInputs {
 export interface UsernameTemplate {
   /**
    * Renders the template. Each call draws fresh random values and reads the
-   * clock once. Does not check PostgreSQL's limits: use generateUsername.
+   * clock once (or uses `now`, for rendering at a chosen instant). Does not
+   * check PostgreSQL's limits: use generateUsername.
    */
-  render(inputs: UsernameInputs): string;
+  render(inputs: UsernameInputs, now?: Date): string;
 }
 
 /** A template that does not compile or render, or renders an unusable username. The message is meant for operators. */
@@ -832,8 +833,8 @@ export function compileUsernameTemplate(template: string): UsernameTemplate {
   });
 
   return {
-    render(inputs: UsernameInputs): string {
-      const env: Env = { inputs, now: new Date() };
+    render(inputs: UsernameInputs, now: Date = new Date()): string {
+      const env: Env = { inputs, now };
       let out = '';
       for (const part of parts) {
         out += part(env);

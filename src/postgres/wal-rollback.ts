@@ -2,7 +2,10 @@
 // minute; WAL entries older than the engine's minimum age belong to requests
 // that can no longer finish, and are settled here:
 //   - created-user: a user was (perhaps) created but its lease never
-//     recorded: drop it (rollback_statements when the role has them);
+//     recorded: drop it (rollback_statements when the role has them). Only
+//     versions before user records wrote these; entries left by them at an
+//     upgrade are still settled. Issuance now records users instead (see
+//     users/sweep.ts);
 //   - rotate-root: the root password was (perhaps) changed but the new one
 //     never stored: keep whichever password actually works.
 
@@ -14,7 +17,7 @@ import { revokeUser } from './revoke-user';
 import { stringField, stringListField } from './stored-fields';
 import { DatabaseUnreachable } from './verify';
 
-/** WAL kind written before CREATE ROLE in creds. */
+/** WAL kind written before CREATE ROLE in creds by versions before user records. */
 export const WAL_CREATED_USER = 'created-user';
 /** WAL kind written before the root password is changed. */
 export const WAL_ROTATE_ROOT = 'rotate-root';

@@ -16,8 +16,12 @@ test('README path reference matches the engine\'s OpenAPI document (run npm run 
 
 test('the reference covers every path and the key fields with their defaults', () => {
   const md = apiReferenceMarkdown();
-  for (const p of ['/config/{name}', '/roles/{name}', '/creds/{name}', '/rotate-root/{name}', '/reset/{name}']) assert.ok(md.includes(`#### \`${p}\``), p);
+  for (const p of ['/config/{name}', '/roles/{name}', '/creds/{name}', '/rotate-root/{name}', '/reset/{name}', '/users/', '/users/{username}', '/reconcile/{name}']) {
+    assert.ok(md.includes(`#### \`${p}\``), p);
+  }
   assert.match(md, /\| `max_open_connections` \| integer \| `4` \|/);
   assert.match(md, /\| `password_authentication` \| string \| `"scram-sha-256"` \|/);
   assert.match(md, /\| `verify_connection` \| boolean \| `true` \|/);
+  assert.match(md, /\| `max_live_credentials` \| integer \| `0` \|/);
+  assert.match(md, /\| `dry_run` \| boolean \| `true` \|/);
 });

@@ -1,0 +1,223 @@
+// The user sweep: the backend's periodic function, run on Vault's rollback
+// tick (about once a minute). It settles every user record whose user can
+// no longer be wanted:
+//   - `issuing`, older than wal_rollback_min_age and not being issued by
+//     this process: its request died before Vault recorded a lease. The
+//     user is dropped with the role's rollback statements (the default
+//     revocation when there are none), as WAL rollback did before records;
+//   - `issued`, with its recorded lease end plus user_sweep_grace passed:
+//     Vault's lease has ended (or Vault never held one) and the user is
+//     dropped with the role's revocation statements (default when none);
+//   - when the mount is being unmounted (Vault taints it and sends a final
+//     rollback before revoking the mount's leases): every user, so that
+//     users whose lease Vault never learned of do not outlive the mount.
+// A user whose lease is live is never dropped: renewals move the recorded
+// lease end before they are answered.
+//
+// Candidates come from the in-memory index; each one's record is read again
+// before anything is done. Records of connections that no longer exist are
+// kept. Failures are collected into one error (Vault logs it and the next
+// tick retries); the other records are still processed.
+
+import type { Request } from '../../vault';
+import { clientConfig } from '../dsn';
+import type { Engine } from '../engine';
+import { revokeUser } from '../revoke-user';
+import { describeDatabaseError } from '../verify';
+import { forEachLimited } from './concurrency';
+import type { UserRecord } from './record';
+import { indexed, type IndexedUser } from './user-records';
+
+/** Users dropped at once. */
+const SWEEP_CONCURRENCY = 4;
+/**
+ * How long the final rollback of an unmount waits for issuances running in
+ * this process to end, so that their users are recorded and dropped too.
+ */
+const TAINTED_ISSUANCE_WAIT_MS = 30_000;
+/** Failures named one by one in the error; the rest are counted. */
+const FAILURES_NAMED = 5;
+
+/** What the sweep does with one record. */
+export type SweepDecision = 'keep' | 'rollback' | 'drop';
+
+/** The circumstances of one sweep. */
+export interface SweepPolicy {
+  /** Unix seconds. */
+  now: number;
+  /** wal_rollback_min_age: seconds an `issuing` record must age. */
+  minAge: number;
+  /** user_sweep_grace: seconds past the recorded lease end. */
+  grace: number;
+  /** The mount is being unmounted: every user goes. */
+  tainted: boolean;
+  /** The rollback request carried `immediate`: unfinished issuances go regardless of age. */
+  immediate: boolean;
+}
+
+/**
+ * The decision for a user in `state` (see the module comment). `issuingHere`:
+ * this process is issuing the user right now.
+ */
+export function sweepDecision(user: IndexedUser, policy: SweepPolicy, issuingHere: boolean): SweepDecision {
+  if (policy.tainted) return user.state === 'issuing' ? 'rollback' : 'drop';
+  if (user.state === 'issuing') {
+    if (issuingHere) return 'keep';
+    return policy.immediate || policy.now - user.createdAt > policy.minAge ? 'rollback' : 'keep';
+  }
+  return policy.now > user.leaseEnd + policy.grace ? 'drop' : 'keep';
+}
+
+/** What one sweep did. */
+export interface SweepOutcome {
+  /** Records in the index when the sweep began. */
+  records: number;
+  /** Unfinished issuances rolled back. */
+  rolledBack: number;
+  /** Issued users dropped. */
+  dropped: number;
+  /** Records kept because their connection no longer exists, by connection. */
+  noConnection: Map<string, number>;
+  failures: string[];
+}
+
+/**
+ * Runs the sweep for the backend's periodic function. Vault sends one
+ * rollback per mount at a time; a host that overlaps them gets the same: a
+ * tick that finds a sweep running joins it, and a tainted one (the unmount's
+ * final rollback) waits for it and then sweeps everything.
+ */
+export class UserSweep {
+  readonly #engine: Engine;
+  #running: Promise<SweepOutcome> | undefined;
+
+  constructor(engine: Engine) {
+    this.#engine = engine;
+  }
+
+  /** One tick: sweeps, logs what it did, and throws one error naming the failures. */
+  async run(req: Request): Promise<void> {
+    const tainted = await req.systemView.tainted();
+    let outcome = await this.#sweep(req, tainted);
+    // Vault sends an unmount's final rollback only when no rollback of the
+    // mount is in flight; one that is stands in for it (OpenBao
+    // vault/rollback.go startOrLookupRollback). A sweep that began before
+    // the taint therefore looks again before it answers.
+    if (!tainted && (await req.systemView.tainted())) outcome = await this.#sweep(req, true);
+    const problems = [...outcome.failures];
+    for (const [dbName, count] of outcome.noConnection) {
+      problems.push(`${count} user(s) of connection "${dbName}" kept: the connection no longer exists (write config/${dbName} again so they can be dropped)`);
+    }
+    if (problems.length > 0) {
+      const named = problems.slice(0, FAILURES_NAMED).join('; ');
+      const more = problems.length > FAILURES_NAMED ? `; and ${problems.length - FAILURES_NAMED} more` : '';
+      throw new Error(`user sweep: ${named}${more}`);
+    }
+  }
+
+  /** Joins the sweep in flight, unless this one is tainted: that one runs after it, on its own. */
+  async #sweep(req: Request, tainted: boolean): Promise<SweepOutcome> {
+    const running = this.#running;
+    if (running !== undefined && !tainted) return running;
+    while (this.#running !== undefined) await this.#running.catch(() => undefined);
+    return this.#start(req, tainted);
+  }
+
+  #start(req: Request, tainted: boolean): Promise<SweepOutcome> {
+    const run = sweepUsers(this.#engine, req, tainted).finally(() => {
+      if (this.#running === run) this.#running = undefined;
+    });
+    this.#running = run;
+    return run;
+  }
+}
+
+/** One sweep over the mount's records; never throws for a single record. */
+export async function sweepUsers(engine: Engine, req: Request, tainted: boolean): Promise<SweepOutcome> {
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  if (tainted) await engine.users.issuancesEnded(TAINTED_ISSUANCE_WAIT_MS);
+  const index = await engine.users.index(req.storage);
+  const policy: SweepPolicy = {
+    now: engine.now().getTime() / 1000,
+    minAge: engine.walRollbackMinAge,
+    grace: engine.userSweepGrace,
+    tainted,
+    immediate: Object.hasOwn(req.data, 'immediate'),
+  };
+  const outcome: SweepOutcome = { records: index.size, rolledBack: 0, dropped: 0, noConnection: new Map(), failures: [] };
+  const candidates: string[] = [];
+  for (const [username, user] of index.entries()) {
+    if (sweepDecision(user, policy, engine.users.issuing(username)) !== 'keep') candidates.push(username);
+  }
+
+  await forEachLimited(candidates, SWEEP_CONCURRENCY, async (username) => {
+    if (req.signal.aborted) {
+      // The rest waits for the next tick; say so instead of pretending success.
+      if (!outcome.failures.includes(INTERRUPTED)) outcome.failures.push(INTERRUPTED);
+      return;
+    }
+    try {
+      await settle(engine, req, username, policy, outcome);
+    } catch (err) {
+      outcome.failures.push(`user ${username}: ${describeDatabaseError(err)}`);
+    }
+  });
+
+  const summary = {
+    records: outcome.records,
+    tainted,
+    rolled_back: outcome.rolledBack,
+    dropped: outcome.dropped,
+    kept_without_connection: [...outcome.noConnection.values()].reduce((a, b) => a + b, 0),
+    failed: outcome.failures.length,
+    ms: tenths(performance.now() - started),
+    cpu_ms: cpuMs(process.cpuUsage(cpu)),
+  };
+  const acted = candidates.length > 0 || outcome.failures.length > 0;
+  if (acted) engine.log.info(summary, 'user sweep');
+  else engine.log.debug(summary, 'user sweep');
+  return outcome;
+}
+
+const INTERRUPTED = 'sweep interrupted: the rollback request ended; the next tick goes on';
+
+/** Re-reads one candidate's record and drops its user if the record still says so. */
+async function settle(engine: Engine, req: Request, username: string, policy: SweepPolicy, outcome: SweepOutcome): Promise<void> {
+  const record = await engine.users.get(req.storage, username);
+  if (record === undefined) {
+    // Deleted meanwhile (revoked, or by another node): only the index was stale.
+    engine.users.forget(username);
+    return;
+  }
+  const decision = sweepDecision(indexed(record), policy, engine.users.issuing(username));
+  if (decision === 'keep') {
+    // Renewed or issued elsewhere since the index was read.
+    engine.users.reindex(record);
+    return;
+  }
+  const conn = await engine.connection(req.storage, record.dbName);
+  if (conn === undefined) {
+    outcome.noConnection.set(record.dbName, (outcome.noConnection.get(record.dbName) ?? 0) + 1);
+    return;
+  }
+  await revokeUser({ pool: conn.pool, clientConfig: clientConfig(conn.config) }, username, statementsFor(record, decision));
+  await engine.users.delete(req.storage, username);
+  if (decision === 'rollback') outcome.rolledBack++;
+  else outcome.dropped++;
+  engine.log.debug({ username, role: record.role, state: record.state, tainted: policy.tainted }, 'sweep dropped database user');
+}
+
+/** Rollback statements for an unfinished issuance, revocation statements for an issued user; empty: the default revocation. */
+function statementsFor(record: UserRecord, decision: SweepDecision): string[] {
+  return decision === 'rollback' ? record.rollbackStatements : record.revocationStatements;
+}
+
+function cpuMs(usage: NodeJS.CpuUsage): number {
+  return tenths((usage.user + usage.system) / 1000);
+}
+
+function tenths(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
