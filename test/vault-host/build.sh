@@ -5,19 +5,21 @@
 #   bash build.sh            -> builds, prints the vault-host binary path on
 #                               its last stdout line
 #
-# Output goes to ${VAULT_HOST_CACHE:-$HOME/.cache/vault-plugin-secrets-postgres/vault-host}
-# (project-specific, so this copy never shares outputs with another copy of
-# vault-host built from different sources):
+# Output goes to <cache>/builds/<inputs sha256>/, where <cache> is
+# ${VAULT_HOST_CACHE:-$HOME/.cache/vault-plugin-secrets-postgres/vault-host}
+# and the sha256 is over the inputs (this script, the Go sources, go.mod,
+# go.sum and `go version`):
 #   vault-host             the conformance host
 #   vault-host-testplugin  the Go test plugin used by test.sh
+# So a build is skipped when nothing changed, and checkouts with different
+# sources (worktrees, a CI clone) never replace each other's binaries while
+# their tests run them. The newest few builds are kept.
 #
 # Needs Go >= 1.25 and, for the first build, the Go module proxy (modules go
 # to the normal module cache; go.sum pins them, -mod=readonly keeps go.mod
-# and go.sum untouched). A rebuild is skipped when nothing changed: a sha256
-# over the inputs (this script, the Go sources, go.mod, go.sum and
-# `go version`) is kept as <cache>/inputs.sha256. Concurrent runs (parallel
-# test files) are serialised with flock(1). Every build also runs `go vet`,
-# which must find nothing.
+# and go.sum untouched). Concurrent runs (parallel test files) are
+# serialised with flock(1). Every build also runs `go vet`, which must find
+# nothing.
 set -euo pipefail
 
 SRC_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -53,27 +55,29 @@ inputs_sha256() {
     echo "$GO_VERSION"
   } | sha256sum | cut -d' ' -f1
 }
-STAMP="$CACHE/inputs.sha256"
-WANT="$(inputs_sha256)"
-if [ -x "$CACHE/vault-host" ] && [ -x "$CACHE/vault-host-testplugin" ] \
-   && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" == "$WANT" ]; then
-  log "up to date ($CACHE)"
-  echo "$CACHE/vault-host"
+OUT="$CACHE/builds/$(inputs_sha256)"
+if [ -x "$OUT/vault-host" ] && [ -x "$OUT/vault-host-testplugin" ]; then
+  touch "$OUT"
+  log "up to date ($OUT)"
+  echo "$OUT/vault-host"
   exit 0
 fi
-rm -f "$STAMP"
 
 export GOFLAGS="-mod=readonly -buildvcs=false"
 export GOCACHE="$CACHE/go-build"
 cd "$SRC_DIR"
 log "building with $GO_VERSION (the first build downloads modules)"
 "$GO" vet ./... >&2 || die "go vet reported problems"
-# Temporary names, then rename: a host or plugin running from the cache
-# keeps its binary, and no reader sees a half-written file.
-"$GO" build -o "$CACHE/vault-host.new" .
-"$GO" build -o "$CACHE/vault-host-testplugin.new" ./testplugin
-mv -f "$CACHE/vault-host.new" "$CACHE/vault-host"
-mv -f "$CACHE/vault-host-testplugin.new" "$CACHE/vault-host-testplugin"
-echo "$WANT" >"$STAMP"
+# Into a temporary directory, then renamed: no reader sees a half-written build.
+rm -rf "$OUT.new"
+"$GO" build -o "$OUT.new/vault-host" .
+"$GO" build -o "$OUT.new/vault-host-testplugin" ./testplugin
+rm -rf "$OUT"
+mv "$OUT.new" "$OUT"
 
-echo "$CACHE/vault-host"
+# Keep the newest builds; an older one may still be running elsewhere, but
+# its files stay readable until that process ends.
+KEEP_BUILDS=4
+ls -1dt "$CACHE"/builds/*/ 2>/dev/null | tail -n +$((KEEP_BUILDS + 1)) | xargs -r rm -rf
+
+echo "$OUT/vault-host"

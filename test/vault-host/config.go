@@ -42,6 +42,10 @@ type hostConfig struct {
 	mlock           bool
 	rootToken       string
 	legacyEnv       bool
+	// performanceStandby serves every mount from two nodes: a simulated
+	// performance standby first, the active node when it must forward
+	// (standby.go).
+	performanceStandby bool
 }
 
 // pluginDirectory is the directory catalog commands resolve in:
@@ -76,6 +80,7 @@ func parseFlags(args []string, usageOut io.Writer) (hostConfig, error) {
 	fs.BoolVar(&cfg.mlock, "mlock", false, "report mlock as enabled to plugins (VAULT_PLUGIN_MLOCK_ENABLED, SystemView.MlockEnabled)")
 	fs.StringVar(&cfg.rootToken, "root-token", "", "if set, only this X-Vault-Token is accepted (default: any non-empty token)")
 	fs.BoolVar(&cfg.legacyEnv, "legacy-env-layering", false, "server environment overrides catalog env (OpenBao, Vault < 1.16; also VAULT_PLUGIN_USE_LEGACY_ENV_LAYERING=true)")
+	fs.BoolVar(&cfg.performanceStandby, "performance-standby", false, "serve each mount also from a simulated Vault Enterprise performance standby: requests go to it first and are forwarded to the active node when it answers with a read-only storage error")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

@@ -37,7 +37,9 @@ func (h *Host) routeExistenceCheck(ctx context.Context, req *logical.Request) (b
 // mount_accessor is set; a request object that is routed again (the
 // create/update after its existence check) therefore carries the accessor,
 // while a fresh one does not. A tainted mount only takes revoke and
-// rollback.
+// rollback. A request whose context is on the performance standby goes to
+// the standby's backend and storage, unless it is one of the active node's
+// own (renew, revoke, rollback).
 func (h *Host) routeCommon(ctx context.Context, req *logical.Request, existenceCheck bool) (routedRequest, error) {
 	r, adjustedPath := h.mounts.match(req.Path)
 	if r == nil {
@@ -47,7 +49,11 @@ func (h *Host) routeCommon(ctx context.Context, req *logical.Request, existenceC
 
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	if r.backend == nil {
+	backend, view := r.backend, logical.Storage(r.view)
+	if r.standby != nil && runsOnPerformanceStandby(ctx) && !activeNodeOnly(req.Operation) {
+		backend, view = r.standby.backend, r.standby.view
+	}
+	if backend == nil {
 		return routedRequest{resp: logical.ErrorResponse("no handler for route %q. route entry found, but backend is nil.", req.Path)}, logical.ErrUnsupportedPath
 	}
 	if r.mount.isTainted() && req.Operation != logical.RevokeOperation && req.Operation != logical.RollbackOperation {
@@ -67,7 +73,7 @@ func (h *Host) routeCommon(ctx context.Context, req *logical.Request, existenceC
 	}
 	req.MountPoint = r.mount.Path
 	req.MountType = r.mount.Type
-	req.Storage = r.view
+	req.Storage = view
 	req.ClientToken = saltedToken(r.mount, originalToken)
 	req.ClientTokenRemainingUses = 0
 	req.Headers = nil
@@ -86,10 +92,10 @@ func (h *Host) routeCommon(ctx context.Context, req *logical.Request, existenceC
 	}()
 
 	if existenceCheck {
-		found, exists, err := r.backend.HandleExistenceCheck(ctx, req)
+		found, exists, err := backend.HandleExistenceCheck(ctx, req)
 		return routedRequest{checkFound: found, exists: exists}, err
 	}
-	resp, err := r.backend.HandleRequest(ctx, req)
+	resp, err := backend.HandleRequest(ctx, req)
 	if resp != nil {
 		// Response headers only pass with allowed_response_headers, which
 		// no mount here has.

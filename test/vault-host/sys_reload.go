@@ -110,12 +110,18 @@ func (h *Host) reloadMatchingMounts(ctx context.Context, paths []string) error {
 // Cleanup with the reload marker (the catalog kills the process, a shared
 // multiplexed one included), a new backend with Setup, then Initialize and
 // SpecialPaths. A failed start leaves the cleaned-up backend in place; its
-// next request goes through the dead-plugin path.
+// next request goes through the dead-plugin path. With a performance
+// standby, its backend is reloaded too (as `scope=global` reloads every
+// node), after the active node's.
 func (h *Host) reloadBackend(ctx context.Context, r *route) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	reloadCtx := context.WithValue(ctx, sdkplugin.ContextKeyPluginReload, "reload")
 	if r.backend != nil {
-		r.backend.Cleanup(context.WithValue(ctx, sdkplugin.ContextKeyPluginReload, "reload"))
+		r.backend.Cleanup(reloadCtx)
+	}
+	if r.standby != nil && r.standby.backend != nil {
+		r.standby.backend.Cleanup(reloadCtx)
 	}
 	backend, sha, err := h.newLogicalBackend(ctx, r.mount, r.sysView, r.view)
 	if err != nil {
@@ -128,5 +134,8 @@ func (h *Host) reloadBackend(ctx context.Context, r *route) error {
 		return err
 	}
 	backend.SpecialPaths()
+	if r.standby != nil {
+		r.standby = h.startStandbyBackend(ctx, ctx, r.mount)
+	}
 	return nil
 }

@@ -41,10 +41,12 @@ func parseServerVersion(raw string) serverVersion {
 	}
 }
 
-// mountSystemView is the dynamic system view of one mount.
+// mountSystemView is the dynamic system view of one mount, on the active
+// node or (performanceStandby) on the simulated performance standby.
 type mountSystemView struct {
-	host  *Host
-	mount *mountEntry
+	host               *Host
+	mount              *mountEntry
+	performanceStandby bool
 }
 
 var _ logical.SystemView = mountSystemView{}
@@ -78,8 +80,15 @@ func (v mountSystemView) CachingDisabled() bool { return false }
 
 func (v mountSystemView) LocalMount() bool { return v.mount.Local }
 
+// ReplicationState is the server's state (no replication: none of the
+// flags), plus ReplicationPerformanceStandby on a performance standby, as
+// Vault's dynamicSystemView adds it when the core is one.
 func (v mountSystemView) ReplicationState() consts.ReplicationState {
-	return consts.ReplicationUnknown
+	state := consts.ReplicationUnknown
+	if v.performanceStandby {
+		state |= consts.ReplicationPerformanceStandby
+	}
+	return state
 }
 
 func (v mountSystemView) ResponseWrapData(context.Context, map[string]interface{}, time.Duration, bool) (*wrapping.ResponseWrapInfo, error) {

@@ -11,6 +11,9 @@ package main
 //	error/<kind>     read: user | coded | unsupported | invalid | other
 //	password/<name>  read: SystemView.GeneratePasswordFromPolicy; a failure
 //	                 comes back as data {grpc_code, grpc_message}
+//	external/<name>  read: stands for a call to an external system; on a
+//	                 performance standby it refuses with logical.ErrReadOnly
+//	                 before touching anything (?as=error|wrapped|response)
 //	crash            write: answers, then the process exits
 //	stdio            write: prints markers to stdout and stderr
 //	helpmode         write {"mode": M}: see help.go
@@ -31,6 +34,7 @@ import (
 	"time"
 
 	"github.com/openbao/openbao/sdk/v2/framework"
+	"github.com/openbao/openbao/sdk/v2/helper/consts"
 	"github.com/openbao/openbao/sdk/v2/helper/errutil"
 	"github.com/openbao/openbao/sdk/v2/logical"
 	"github.com/openbao/openbao/sdk/v2/plugin/pb"
@@ -78,6 +82,9 @@ func newFactory(opts options, j *journal) logical.Factory {
 			return conf.StorageView.Put(ctx, &logical.StorageEntry{Key: "setup-probe", Value: []byte("written during Setup")})
 		})
 		setup["sysview_error"] = errText(func() error { _, err := conf.System.PluginEnv(ctx); return err })
+		state := conf.System.ReplicationState()
+		setup["replication_state"] = uint32(state)
+		setup["performance_standby"] = state.HasState(consts.ReplicationPerformanceStandby)
 		j.record("setup", setup)
 
 		b := &testBackend{journal: j, opts: opts, conf: conf}
@@ -105,8 +112,20 @@ func errText(call func() error) string {
 	return ""
 }
 
+// initialize writes storage without looking at the replication state, so
+// on a performance standby it fails with the read-only storage error (the
+// journal records the outcome).
 func (b *testBackend) initialize(ctx context.Context, req *logical.InitializationRequest) error {
-	return put(ctx, req.Storage, "initialized", []byte(time.Now().UTC().Format(time.RFC3339Nano)))
+	err := put(ctx, req.Storage, "initialized", []byte(time.Now().UTC().Format(time.RFC3339Nano)))
+	fields := callFields(ctx, "initialize")
+	fields["performance_standby"] = b.onPerformanceStandby()
+	fields["write_error"] = errText(func() error { return err })
+	b.journal.record("initialize", fields)
+	return err
+}
+
+func (b *testBackend) onPerformanceStandby() bool {
+	return b.System().ReplicationState().HasState(consts.ReplicationPerformanceStandby)
 }
 
 func (b *testBackend) rollback(ctx context.Context, req *logical.Request) error {
@@ -211,6 +230,15 @@ func (b *testBackend) paths() []*framework.Path {
 			HelpSynopsis: "A password from a policy, through the system view.",
 		},
 		{
+			Pattern: "external/(?P<name>.+)",
+			Fields: map[string]*framework.FieldSchema{
+				"name": {Type: framework.TypeString, Description: "Name of the external object."},
+				"as":   {Type: framework.TypeString, Default: "error", Description: "How a standby refuses: error (ErrReadOnly), wrapped (an error wrapping it), response (an error response with its text)."},
+			},
+			Operations:   map[logical.Operation]framework.OperationHandler{logical.ReadOperation: &framework.PathOperation{Callback: b.external}},
+			HelpSynopsis: "Stands for a call to an external system, which a performance standby must not make.",
+		},
+		{
 			Pattern:      "crash$",
 			Operations:   map[logical.Operation]framework.OperationHandler{logical.UpdateOperation: &framework.PathOperation{Callback: b.crash}},
 			HelpSynopsis: "Answers, then the process exits.",
@@ -232,17 +260,19 @@ func (b *testBackend) paths() []*framework.Path {
 func (b *testBackend) info(ctx context.Context, req *logical.Request, _ *framework.FieldData) (*logical.Response, error) {
 	sys := b.System()
 	data := map[string]interface{}{
-		"request":           wireJSON(ctx),
-		"config":            b.conf.Config,
-		"backend_uuid":      b.conf.BackendUUID,
-		"pid":               os.Getpid(),
-		"env":               pluginEnv(),
-		"multiplex_id":      callFields(ctx, "")["multiplex_id"],
-		"default_lease_ttl": sys.DefaultLeaseTTL().Seconds(),
-		"max_lease_ttl":     sys.MaxLeaseTTL().Seconds(),
-		"tainted":           sys.Tainted(),
-		"mlock":             sys.MlockEnabled(),
-		"version":           b.opts.reportedVersion,
+		"request":             wireJSON(ctx),
+		"config":              b.conf.Config,
+		"backend_uuid":        b.conf.BackendUUID,
+		"pid":                 os.Getpid(),
+		"env":                 pluginEnv(),
+		"multiplex_id":        callFields(ctx, "")["multiplex_id"],
+		"default_lease_ttl":   sys.DefaultLeaseTTL().Seconds(),
+		"max_lease_ttl":       sys.MaxLeaseTTL().Seconds(),
+		"tainted":             sys.Tainted(),
+		"mlock":               sys.MlockEnabled(),
+		"replication_state":   uint32(sys.ReplicationState()),
+		"performance_standby": sys.ReplicationState().HasState(consts.ReplicationPerformanceStandby),
+		"version":             b.opts.reportedVersion,
 	}
 	if env, err := sys.PluginEnv(ctx); err == nil {
 		data["vault_version"] = env.VaultVersion
@@ -326,6 +356,30 @@ func (b *testBackend) password(ctx context.Context, _ *logical.Request, d *frame
 		return &logical.Response{Data: map[string]interface{}{"grpc_code": st.Code().String(), "grpc_message": st.Message()}}, nil
 	}
 	return &logical.Response{Data: map[string]interface{}{"password": password}}, nil
+}
+
+// external refuses on a performance standby before it touches the external
+// system, as a plugin must (the server then forwards the request to the
+// active node); on the active node it "touches" it: a journal event.
+func (b *testBackend) external(ctx context.Context, _ *logical.Request, d *framework.FieldData) (*logical.Response, error) {
+	name := d.Get("name").(string)
+	if b.onPerformanceStandby() {
+		switch d.Get("as").(string) {
+		case "wrapped":
+			return nil, fmt.Errorf("not creating %q on a performance standby: %w", name, logical.ErrReadOnly)
+		case "response":
+			return logical.ErrorResponse(logical.ErrReadOnly.Error()), nil
+		}
+		return nil, logical.ErrReadOnly
+	}
+	fields := callFields(ctx, "external")
+	fields["name"] = name
+	b.journal.record("external", fields)
+	return &logical.Response{Data: map[string]interface{}{
+		"name":                name,
+		"multiplex_id":        fields["multiplex_id"],
+		"performance_standby": false,
+	}}, nil
 }
 
 func (b *testBackend) crash(context.Context, *logical.Request, *framework.FieldData) (*logical.Response, error) {

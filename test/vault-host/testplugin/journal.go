@@ -5,7 +5,8 @@ package main
 // the host's self-tests can check what a plugin process received and in
 // which order: its launch environment, every gRPC call on its main
 // connection (with the multiplex id and the remaining deadline), stream
-// starts and ends, and what Setup found in its configuration.
+// starts and ends, what Setup found in its configuration, what Initialize
+// found, and the external-system calls of external/<name>.
 
 import (
 	"context"
@@ -84,9 +85,12 @@ func wireRequest(ctx context.Context) any { return ctx.Value(wireRequestKey{}) }
 
 func (j *journal) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	fields := callFields(ctx, info.FullMethod)
-	if args, ok := req.(*pb.HandleRequestArgs); ok {
+	switch args := req.(type) {
+	case *pb.HandleRequestArgs:
 		fields["operation"] = args.GetRequest().GetOperation()
 		fields["path"] = args.GetRequest().GetPath()
+	case *pb.InvalidateKeyArgs:
+		fields["key"] = args.GetKey()
 	}
 	j.record("rpc", fields)
 	return handler(context.WithValue(ctx, wireRequestKey{}, req), req)
