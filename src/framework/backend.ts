@@ -8,8 +8,9 @@ import { validateFields } from './field-validation';
 import { pathHelpText, rootHelpText } from './help';
 import { openApiDocument } from './openapi';
 import type { OpenApiDocument } from './openapi-types';
-import { isPathOperationName, operationCallback } from './path';
+import { isPathOperationName, operationCallback, operationForwarding } from './path';
 import type { Path, PathOperationName } from './path';
+import { forwardIfRequired, storageReadOnly } from './replication';
 import { handleRollback } from './rollback';
 import type { PeriodicFunc, RollbackConfig, WalRollbackFunc } from './rollback';
 import { Router } from './router';
@@ -99,6 +100,9 @@ export class FrameworkBackend implements Backend {
       case 'revoke':
         return dispatchSecretOperation(this.secretTypes, req);
       case 'rollback':
+        // Periodic work and WAL rollback write storage; where it is
+        // read-only, the active node of the primary does them.
+        if (await storageReadOnly(req.systemView)) return undefined;
         return handleRollback(req, this.rollback);
       case 'help':
         return this.handleHelp(req);
@@ -151,6 +155,9 @@ export class FrameworkBackend implements Backend {
     // anyway (older Vaults, direct callers) update is the right handler.
     const entry = operations[operation] ?? (operation === 'create' ? operations.update : undefined);
     if (entry === undefined) throw unsupportedOperation();
+    // Before validation, as sdk/framework: the node that can write answers
+    // everything about the request, its 400s included.
+    await forwardIfRequired(req.systemView, operationForwarding(entry));
     const raw = requestData(req, match);
     const problems = validateFields(match.fields, raw, {
       forWrite: WRITE_OPERATIONS.has(operation),

@@ -67,8 +67,11 @@ function describe(raw: unknown): string {
   return `a ${typeof raw}`;
 }
 
+/** A UTF-16 surrogate that is not half of a pair: JSON can carry one ("\ud800"), UTF-8 and PostgreSQL cannot. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 function parseString(raw: unknown): Parsed<string> {
-  if (typeof raw === 'string') return ok(raw);
+  if (typeof raw === 'string') return LONE_SURROGATE.test(raw) ? fail('expected Unicode text, got a lone surrogate (\\ud800-\\udfff)') : ok(raw);
   if (typeof raw === 'number' || typeof raw === 'bigint') return ok(String(raw));
   // mapstructure's weak decoding turns booleans into "1"/"0"; keep that so
   // behaviour matches the Go framework.

@@ -24,6 +24,8 @@ export type { TtlInputs, TtlResult } from './lease';
 export { WAL_PREFIX, deleteWal, getWal, listWal, putWal } from './wal';
 export type { WalEntry } from './wal';
 export type { PeriodicFunc, WalRollbackFunc } from './rollback';
+export { FORWARD_WRITES, REPLICATION_STATE, forwardIfRequired, storageReadOnly } from './replication';
+export type { ForwardingRules } from './replication';
 
 export { OPENAPI_VERSION, openApiDocument } from './openapi';
 export type { OpenApiOptions } from './openapi';

@@ -5,6 +5,7 @@
 import type { Request, Response } from '../vault';
 import type { FieldData } from './field-data';
 import type { FieldSchemas } from './field-schema';
+import type { ForwardingRules } from './replication';
 
 /** Handles one operation on a path; `undefined` is Go's nil response. */
 export type OperationHandler = (req: Request, data: FieldData) => Promise<Response | undefined>;
@@ -23,6 +24,18 @@ export interface PathOperation {
   summary?: string;
   /** Longer OpenAPI `description`. Absent: none. */
   description?: string;
+  /**
+   * The operation writes storage (or must see what the active node wrote):
+   * on a performance standby it is answered with Vault's read-only error
+   * before the handler runs, and Vault forwards it to the active node (Go's
+   * ForwardPerformanceStandby). Absent: handled on any node.
+   */
+  forwardPerformanceStandby?: boolean;
+  /**
+   * The same on a performance secondary, unless the mount is local to it
+   * (Go's ForwardPerformanceSecondary). Absent: handled there.
+   */
+  forwardPerformanceSecondary?: boolean;
 }
 
 /** One route of the backend. */
@@ -62,6 +75,12 @@ export const optionalTrailingSlash = '/?';
 /** Captures the rest of the path, slashes included. */
 export function matchAllRegex(name: string): string {
   return `(?<${name}>.*)`;
+}
+
+/** The forwarding flags of an operation entry; a bare handler has none. */
+export function operationForwarding(entry: OperationHandler | PathOperation): ForwardingRules {
+  if (typeof entry === 'function') return {};
+  return { performanceStandby: entry.forwardPerformanceStandby, performanceSecondary: entry.forwardPerformanceSecondary };
 }
 
 /** The handler of an operation entry, whichever form it was declared in. */

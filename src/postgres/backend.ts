@@ -3,7 +3,7 @@
 
 import { FrameworkBackend, parseGoDurationSeconds, type Path, type SecretType } from '../framework';
 import type { Logger } from '../log';
-import type { BackendFactory } from '../vault';
+import { errorMessage, type BackendFactory } from '../vault';
 import { Engine, type EngineOptions } from './engine';
 import { configPaths } from './path-config';
 import { credsPaths } from './path-creds';
@@ -66,6 +66,11 @@ export function postgresBackendFactory(log: Logger, options: Omit<EngineOptions,
       help: BACKEND_HELP,
       paths: enginePaths(engine, creds),
       secrets: [creds],
+      // Every creds read needs the user index; loading it now, in the
+      // background, spares the first one after a start the wait.
+      initialize: async (storage) => {
+        engine.users.index(storage).catch((err: unknown) => engine.log.warn({ error: errorMessage(err) }, 'loading the user index failed; the next request tries again'));
+      },
       periodic: (req) => sweep.run(req),
       walRollback: walRollback(engine),
       walRollbackMinAge: engine.walRollbackMinAge,

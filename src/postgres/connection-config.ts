@@ -151,8 +151,35 @@ export function roleAllowed(config: ConnectionConfig, role: string): boolean {
   return config.allowedRoles.some((pattern) => globMatch(pattern, role));
 }
 
+/**
+ * `*` matches any run of characters, `?` any one; everything else itself.
+ * Matched without regular expressions, in time proportional to the
+ * pattern's length times the value's: a pattern of any size (the operator's
+ * input) can neither exceed the regex engine's limits nor backtrack
+ * exponentially.
+ */
 function globMatch(pattern: string, value: string): boolean {
-  if (pattern === '*') return true;
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`).test(value);
+  const p = [...pattern];
+  const v = [...value];
+  let pi = 0;
+  let vi = 0;
+  // Where the last `*` was, and how much of the value it has taken so far.
+  let star = -1;
+  let starValue = 0;
+  while (vi < v.length) {
+    if (pi < p.length && (p[pi] === '?' || (p[pi] !== '*' && p[pi] === v[vi]))) {
+      pi++;
+      vi++;
+    } else if (pi < p.length && p[pi] === '*') {
+      star = pi++;
+      starValue = vi;
+    } else if (star >= 0) {
+      pi = star + 1;
+      vi = ++starValue;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.length && p[pi] === '*') pi++;
+  return pi === p.length;
 }

@@ -9,9 +9,11 @@ import type { Storage, SystemView } from '../vault';
 import { CachedStore } from './cached-store';
 import { CONFIG_KIND, connectionVersion, type ConnectionConfig } from './connection-config';
 import { clientConfig } from './dsn';
+import type { ConnectConfig } from './transport';
 import { LeaseLimits } from './lease-limits';
 import { generatePassword, scramSha256Verifier } from './password';
 import { PoolRegistry, type PoolFactory } from './pools';
+import type { ServerFacts } from './server-facts';
 import { ROLE_KIND } from './role';
 import { UserRecords } from './users/user-records';
 import { compileUsernameTemplate, DEFAULT_USERNAME_TEMPLATE, type UsernameTemplate } from './username';
@@ -49,7 +51,12 @@ export interface Connection {
   name: string;
   config: ConnectionConfig;
   pool: Pool;
+  /** The server's major version and whether the connection user is a superuser; asked once per pool. */
+  facts: () => Promise<ServerFacts>;
 }
+
+/** Node's longest timer, 2^31 - 1 ms, in whole seconds. */
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 /** Default minimum WAL age: Vault's request deadline (90 s) plus a margin. */
 export const DEFAULT_WAL_ROLLBACK_MIN_AGE = 120;
@@ -104,7 +111,7 @@ export class Engine {
       this.#versions.set(config, version);
     }
     const pool = await this.pools.get(name, version, () => poolConfig(config));
-    return { name, config, pool };
+    return { name, config, pool, facts: () => this.pools.facts(pool) };
   }
 
   /** `systemView` with the mount's lease limits cached for a moment (see lease-limits.ts). */
@@ -149,7 +156,7 @@ export class Engine {
 }
 
 /** node-postgres pool settings for a config. */
-export function poolConfig(config: ConnectionConfig): PoolConfig {
+export function poolConfig(config: ConnectionConfig): PoolConfig & ConnectConfig {
   return {
     connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_MS,
     ...clientConfig(config),
@@ -158,6 +165,7 @@ export function poolConfig(config: ConnectionConfig): PoolConfig {
     // a limit on idle connections below the maximum is approximated by
     // closing idle ones quickly.
     idleTimeoutMillis: config.maxIdleConnections > 0 && config.maxIdleConnections < config.maxOpenConnections ? 1_000 : 30_000,
-    maxLifetimeSeconds: config.maxConnectionLifetime,
+    // pg-pool arms a timer with it: beyond Node's longest timer (≈24.8 days) the timer fires at once, and every connection would be used once.
+    maxLifetimeSeconds: Math.min(config.maxConnectionLifetime, MAX_TIMER_SECONDS),
   };
 }

@@ -1,7 +1,7 @@
 // `config/:name` and `config/`: database connections, with the field names
 // and defaults of Vault's database engine (path_config_connection.go).
 
-import { genericNameRegex, optionalTrailingSlash, type FieldData, type Path } from '../framework';
+import { FORWARD_WRITES, genericNameRegex, optionalTrailingSlash, type FieldData, type Path } from '../framework';
 import { errorResponse, type Request, type Response } from '../vault';
 import {
   CONFIG_DEFAULTS,
@@ -10,10 +10,11 @@ import {
   type ConnectionConfig,
   type PasswordAuthentication,
 } from './connection-config';
-import { ConnectionStringError, clientConfig, hasLiteralUrlPassword } from './dsn';
+import { ConnectionStringError, clientConfig, hasLiteralUrlPassword, unusedTlsWarnings } from './dsn';
 import type { Engine } from './engine';
 import { sentOrStored } from './field-update';
-import { compileUsernameTemplate } from './username';
+import { statementListProblem } from './statements';
+import { compileUsernameTemplate, generateUsername } from './username';
 import { DatabaseUnreachable } from './verify';
 
 const CONFIG_FIELDS = {
@@ -26,7 +27,7 @@ const CONFIG_FIELDS = {
   connection_url: {
     type: 'string',
     description:
-      'PostgreSQL connection string: a URL (postgresql://{{username}}:{{password}}@host:5432/db?sslmode=verify-full) or libpq key=value pairs. {{username}} and {{password}} are replaced by the username and password fields. Required when the connection is created.',
+      'PostgreSQL connection string: a URL (postgresql://{{username}}:{{password}}@host:5432/db?sslmode=verify-full) or libpq key=value pairs. {{username}} and {{password}} are replaced by the username and password fields. sslmode works as in libpq (default prefer); sslrootcert, sslcert and sslkey name files on the Vault server. Required when the connection is created.',
   },
   username: { type: 'string', description: 'Root user the plugin connects as; fills {{username}}.' },
   password: { type: 'string', description: 'Password of the root user; fills {{password}}. Never returned by reads.', sensitive: true },
@@ -75,8 +76,12 @@ const CONFIG_FIELDS = {
     type: 'string-slice',
     description: 'Statements run by rotate-root, with {{name}}/{{username}} and {{password}}. Empty: ALTER ROLE … WITH PASSWORD.',
   },
-  tls_ca: { type: 'string', description: 'PEM CA certificate(s) the database server certificate must chain to.' },
-  tls_certificate: { type: 'string', description: 'PEM client certificate for certificate authentication.' },
+  tls_ca: {
+    type: 'string',
+    description:
+      "PEM CA certificate(s) to check the server certificate against (libpq's sslrootcert, by value): with sslmode verify-full, verify-ca, or require (which then checks the chain, as verify-ca); without sslmode it means verify-full.",
+  },
+  tls_certificate: { type: 'string', description: 'PEM client certificate for certificate authentication; sent whenever the connection uses TLS.' },
   private_key: { type: 'string', description: 'PEM private key of tls_certificate. Never returned by reads.', sensitive: true },
 } as const;
 
@@ -88,10 +93,10 @@ export function configPaths(engine: Engine): Path[] {
       fields: CONFIG_FIELDS,
       existenceCheck: async (req, data) => (await engine.configs.get(req.storage, data.getString('name'))) !== undefined,
       operations: {
-        create: { callback: (req, data) => writeConfig(engine, req, data), summary: 'Create a database connection.' },
-        update: { callback: (req, data) => writeConfig(engine, req, data), summary: 'Update a database connection.' },
+        create: { callback: (req, data) => writeConfig(engine, req, data), summary: 'Create a database connection.', ...FORWARD_WRITES },
+        update: { callback: (req, data) => writeConfig(engine, req, data), summary: 'Update a database connection.', ...FORWARD_WRITES },
         read: { callback: (req, data) => readConfig(engine, req, data), summary: 'Read a database connection (secrets redacted).' },
-        delete: { callback: (req, data) => deleteConfig(engine, req, data), summary: 'Delete a database connection.' },
+        delete: { callback: (req, data) => deleteConfig(engine, req, data), summary: 'Delete a database connection.', ...FORWARD_WRITES },
       },
       helpSynopsis: 'Configure a connection to a PostgreSQL database.',
       helpDescription: CONFIG_HELP,
@@ -144,7 +149,7 @@ async function writeConfig(engine: Engine, req: Request, data: FieldData): Promi
   if (problem) return errorResponse(problem);
   let pgConfig;
   try {
-    pgConfig = clientConfig(config);
+    pgConfig = clientConfig(config, { checkTlsMaterial: true });
   } catch (err) {
     if (err instanceof ConnectionStringError) return errorResponse(err.message);
     throw err;
@@ -159,7 +164,7 @@ async function writeConfig(engine: Engine, req: Request, data: FieldData): Promi
   }
   await engine.configs.put(req.storage, name, config);
   await engine.pools.close(name);
-  const warnings = passwordInUrlWarning(config);
+  const warnings = [...passwordInUrlWarning(config), ...unusedTlsWarnings(config)];
   return warnings.length > 0 ? { warnings } : undefined;
 }
 
@@ -176,13 +181,21 @@ function validateConfig(config: ConnectionConfig): string | undefined {
   }
   if (config.usernameTemplate !== '') {
     try {
-      compileUsernameTemplate(config.usernameTemplate);
+      // Rendered once for a short role name: a template that can make no
+      // usable username (NUL, too long, empty) is refused here; one too
+      // long only for long role names, when such a role is written.
+      generateUsername(compileUsernameTemplate(config.usernameTemplate), { displayName: 'token', roleName: 'r' });
     } catch (err) {
       return `username_template is invalid: ${err instanceof Error ? err.message : String(err)}`;
     }
   }
+  const rotation = statementListProblem(config.rootRotationStatements, ROTATION_VARIABLES);
+  if (rotation !== undefined) return `root_rotation_statements: ${rotation}`;
   return undefined;
 }
+
+/** Template variables root_rotation_statements may use; {{name}} and {{username}} are the root user. */
+const ROTATION_VARIABLES = ['name', 'username', 'password'];
 
 /** Vault warns when the root password sits in the URL instead of {{password}}. */
 function passwordInUrlWarning(config: ConnectionConfig): string[] {

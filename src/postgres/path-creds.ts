@@ -8,10 +8,10 @@
 // lease end plus a grace has passed. No role outlives its lease, whether or
 // not Vault ever learned of it.
 
-import { calculateTtl, genericNameRegex, secretResponse, type FieldData, type Path, type SecretType, type TtlResult } from '../framework';
+import { calculateTtl, FORWARD_WRITES, genericNameRegex, secretResponse, type FieldData, type Path, type SecretType, type TtlResult } from '../framework';
 import { errorMessage, errorResponse, retryableError, type Request, type Response } from '../vault';
 import { roleAllowed } from './connection-config';
-import { createUser } from './create-user';
+import { createUser, loginWarning, type LoginState } from './create-user';
 import type { Connection, Engine } from './engine';
 import { formatExpiration, validUntil } from './expiration';
 import { sqlState } from './retry';
@@ -19,7 +19,7 @@ import type { Role } from './role';
 import type { CredsInternalData } from './secret-creds';
 import { leaseEndAt, type UserRecord } from './users/record';
 import { indexed } from './users/user-records';
-import { generateUsername } from './username';
+import { generateUsername, UsernameTemplateError } from './username';
 import { describeDatabaseError } from './verify';
 
 /** The creds path. */
@@ -29,7 +29,8 @@ export function credsPaths(engine: Engine, creds: SecretType): Path[] {
       pattern: `creds/${genericNameRegex('name')}`,
       fields: { name: { type: 'string', description: 'Name of the role to issue credentials for.', required: true } },
       operations: {
-        read: { callback: (req, data) => issueCreds(engine, creds, req, data), summary: 'Issue credentials for a role.' },
+        // Issuing writes a user record before CREATE ROLE.
+        read: { callback: (req, data) => issueCreds(engine, creds, req, data), summary: 'Issue credentials for a role.', ...FORWARD_WRITES },
       },
       helpSynopsis: 'Request database credentials for a role.',
       helpDescription: CREDS_HELP,
@@ -47,14 +48,24 @@ async function issueCreds(engine: Engine, creds: SecretType, req: Request, data:
     return errorResponse(`"${roleName}" is not an allowed role of connection "${role.dbName}"; add it to that config's allowed_roles`);
   }
 
-  const username = generateUsername(engine.usernameTemplate(conn.config), { displayName: req.displayName, roleName });
+  let username: string;
+  try {
+    username = generateUsername(engine.usernameTemplate(conn.config), { displayName: req.displayName, roleName });
+  } catch (err) {
+    // The role write tried the template with its writer's display name; this caller's may be longer.
+    if (!(err instanceof UsernameTemplateError)) throw err;
+    return errorResponse(
+      `the username_template of connection "${role.dbName}" does not work for role "${roleName}" and display name ${JSON.stringify(req.displayName)}: ${err.message}`,
+    );
+  }
   const policy = role.credentialConfig['password_policy'] || conn.config.passwordPolicy;
   // Independent steps run together: the lease limits are a round trip to
   // Vault (usually cached), the password's SCRAM hashing runs on the thread
-  // pool, and a limited role needs the user index.
+  // pool, and the user index (in memory once loaded) says which names and
+  // how many places are taken.
   const password = settle(engine.newPassword(req.systemView, conn.config, policy));
   const lease = settle(calculateTtl(engine.leaseLimits(req.systemView), { backendTtl: role.defaultTtl, backendMaxTtl: role.maxTtl }));
-  const index = role.maxLiveCredentials > 0 ? await engine.users.index(req.storage) : undefined;
+  const index = await engine.users.index(req.storage);
   const ttl = await lease;
   if (!ttl.ok) throw ttl.reason;
 
@@ -77,6 +88,12 @@ async function issueCreds(engine: Engine, creds: SecretType, req: Request, data:
   if ('limit' in issuance) {
     return errorResponse(
       `role "${roleName}" has ${issuance.live} live credentials, its max_live_credentials; revoke one or raise the limit`,
+    );
+  }
+  if ('inUse' in issuance) {
+    return errorResponse(
+      `the username_template of connection "${role.dbName}" produced "${username}", which a live user of this mount already has; ` +
+        'the template must give a new name every time (keep (random N) or unix_time in it)',
     );
   }
   try {
@@ -113,8 +130,9 @@ async function issueRecorded(engine: Engine, creds: SecretType, req: Request, is
   }
   const password = secret.value;
 
+  let login: LoginState;
   try {
-    await createUser(conn.pool, role.creationStatements, { username, passwordValue: password.value, expiration: formatExpiration(validUntil(ttl.ttl, now)) }, req.signal);
+    login = await createUser(conn.pool, role.creationStatements, { username, passwordValue: password.value, expiration: formatExpiration(validUntil(ttl.ttl, now)) }, req.signal);
   } catch (err) {
     // A SQL error means Postgres rolled the transaction back: nothing was
     // created. Anything else (connection lost mid-commit) may have
@@ -140,6 +158,9 @@ async function issueRecorded(engine: Engine, creds: SecretType, req: Request, is
     max_ttl: role.maxTtl,
   };
   const resp = secretResponse(creds, { username, password: password.password }, { ...internal }, { ttl: role.defaultTtl, maxTtl: role.maxTtl });
+  // Creation statements may make no role of the user's name (a bootstrap DO block) or one without LOGIN.
+  const warning = loginWarning(login, username);
+  if (warning !== undefined) resp.warnings = [warning];
   engine.log.debug({ username, role: roleName }, 'issued database user');
   return resp;
 }

@@ -1,19 +1,20 @@
 // `roles/:name` and `roles/`: what a credential is made of, with the field
-// names and shapes of Vault's database engine (path_roles.go). Creation
-// statements are tried in a transaction that is rolled back, so a typo is a
-// 400 at role write rather than a failure at the first `creds` read.
+// names and shapes of Vault's database engine (path_roles.go). Every
+// statement list is tried in a transaction that is rolled back
+// (validate-role.ts), so a typo is a 400 at role write rather than a failure
+// at the first `creds` read or a lease that cannot be revoked.
 
-import { genericNameRegex, optionalTrailingSlash, type FieldData, type Path } from '../framework';
-import { errorMessage, errorResponse, type Request, type Response } from '../vault';
-import { validateCreation } from './create-user';
+import { calculateTtl, FORWARD_WRITES, genericNameRegex, optionalTrailingSlash, type FieldData, type Path } from '../framework';
+import { errorMessage, errorResponse, retryableError, type Request, type Response } from '../vault';
+import type { LoginState } from './create-user';
 import type { Engine } from './engine';
 import { sentOrStored } from './field-update';
 import { formatExpiration, validUntil } from './expiration';
-import { sqlState } from './retry';
+import { refusedStatement } from './refused-statement';
 import { CREDENTIAL_TYPES, roleReadView, type CredentialType, type Role } from './role';
-import { TemplateError, templateVariables } from './sql-template';
-import { parseStatementsInput } from './statements';
-import { generateUsername } from './username';
+import { parseStatementsInput, statementListProblem } from './statements';
+import { generateUsername, UsernameTemplateError } from './username';
+import { tryRoleStatements, type RoleTrial, type StatementProblem } from './validate-role';
 import { describeDatabaseError } from './verify';
 
 const STATEMENTS_NOTE =
@@ -76,10 +77,14 @@ export function rolePaths(engine: Engine): Path[] {
       fields: ROLE_FIELDS,
       existenceCheck: async (req, data) => (await engine.roles.get(req.storage, data.getString('name'))) !== undefined,
       operations: {
-        create: { callback: (req, data) => writeRole(engine, req, data), summary: 'Create a role.' },
-        update: { callback: (req, data) => writeRole(engine, req, data), summary: 'Update a role.' },
+        create: { callback: (req, data) => writeRole(engine, req, data), summary: 'Create a role.', ...FORWARD_WRITES },
+        update: { callback: (req, data) => writeRole(engine, req, data), summary: 'Update a role.', ...FORWARD_WRITES },
         read: { callback: (req, data) => readRole(engine, req, data), summary: 'Read a role.' },
-        delete: { callback: (req, data) => deleteRole(engine, req, data), summary: 'Delete a role; issued credentials stay valid until their leases end.' },
+        delete: {
+          callback: (req, data) => deleteRole(engine, req, data),
+          summary: 'Delete a role; issued credentials stay valid until their leases end.',
+          ...FORWARD_WRITES,
+        },
       },
       helpSynopsis: 'Manage the roles that credentials are issued for.',
       helpDescription: ROLES_HELP,
@@ -127,27 +132,53 @@ async function writeRole(engine: Engine, req: Request, data: FieldData): Promise
   const problem = validateRole(role);
   if (problem) return errorResponse(problem);
 
-  const conn = await engine.connection(req.storage, role.dbName);
+  // Connection names are generic names (config/<name>); anything else names none, and must not reach storage as a key.
+  const conn = CONNECTION_NAME.test(role.dbName) ? await engine.connection(req.storage, role.dbName) : undefined;
   if (!conn) return errorResponse(`db_name "${role.dbName}" does not name a configured connection (write config/${role.dbName} first)`);
 
-  // Try the creation statements with values like the real ones, then roll back.
-  const ttl = role.defaultTtl > 0 ? role.defaultTtl : await req.systemView.defaultLeaseTtl();
+  // A username as creds would make it, for this role name and this caller.
+  let username: string;
   try {
-    const password = await engine.newPassword(req.systemView, conn.config, '');
-    const username = generateUsername(engine.usernameTemplate(conn.config), { displayName: req.displayName || 'validate', roleName: name });
-    await validateCreation(conn.pool, role.creationStatements, {
-      username,
-      passwordValue: password.value,
-      expiration: formatExpiration(validUntil(ttl)),
-    });
+    username = generateUsername(engine.usernameTemplate(conn.config), { displayName: req.displayName || 'validate', roleName: name });
   } catch (err) {
-    if (err instanceof TemplateError) return errorResponse(`creation_statements: ${err.message}`);
-    if (sqlState(err) !== undefined) return errorResponse(`creation_statements failed in a test transaction (rolled back): ${describeDatabaseError(err)}`);
-    throw err;
+    if (!(err instanceof UsernameTemplateError)) throw err;
+    return errorResponse(
+      `the username_template of connection "${role.dbName}" does not work for this role name (name "${name}"): ${err.message}; or choose a shorter role name`,
+    );
   }
 
+  // Try the statements with values like the real ones, then roll back.
+  const { ttl } = await calculateTtl(engine.leaseLimits(req.systemView), { backendTtl: role.defaultTtl, backendMaxTtl: role.maxTtl });
+  const password = await engine.newPassword(req.systemView, conn.config, '');
+  let trial: RoleTrial;
+  try {
+    trial = await tryRoleStatements(conn.pool, role, { username, passwordValue: password.value, expiration: formatExpiration(validUntil(ttl)) });
+  } catch (err) {
+    // Refused outside any one list (e.g. no CREATEROLE for the throw-away user): the connection user's privileges are at fault.
+    if (refusedStatement(err)) return errorResponse(`the statements could not be tried on connection "${role.dbName}": ${describeDatabaseError(err)}`);
+    throw retryableError(`trying the role's statements on connection "${role.dbName}" failed: ${describeDatabaseError(err)}`, err);
+  }
+  if (trial.problems.length > 0) return errorResponse(trial.problems.map(problemText).join('; '));
+
   await engine.roles.put(req.storage, name, role);
-  return undefined;
+  const warnings = [...trial.warnings, ...loginWarnings(trial.login, name)];
+  return warnings.length > 0 ? { warnings } : undefined;
+}
+
+/** Vault's generic name rule, which config/<name> paths enforce. */
+const CONNECTION_NAME = new RegExp(`^${genericNameRegex('name')}$`);
+
+function problemText(problem: StatementProblem): string {
+  if (problem.kind === 'template') return `${problem.field}: ${problem.message}`;
+  const against = problem.field === 'creation_statements' ? '' : ', against a throw-away user';
+  return `${problem.field} failed in a test transaction (rolled back${against}): ${problem.message}`;
+}
+
+/** At role write: the role's credentials will not be able to log in. */
+function loginWarnings(login: LoginState, roleName: string): string[] {
+  if (login === 'missing') return [`creation_statements create no role named {{name}}: credentials of role "${roleName}" will not be able to log in`];
+  if (login === 'nologin') return [`creation_statements create {{name}} without LOGIN: credentials of role "${roleName}" will not be able to log in`];
+  return [];
 }
 
 /** Values of a map field as strings; the map type may carry any JSON. */
@@ -158,7 +189,7 @@ function stringMap(map: Record<string, unknown>): Record<string, string> {
 /** The first problem with a role, in words for the operator; undefined if none. */
 function validateRole(role: Role): string | undefined {
   if (role.dbName === '') return 'db_name is required';
-  if (role.creationStatements.length === 0) return 'creation_statements is required: at least one statement that creates {{name}}';
+  if (role.creationStatements.length === 0) return 'creation_statements is required: at least one statement, usually one that creates {{name}}';
   if (!CREDENTIAL_TYPES.includes(role.credentialType)) {
     return `credential_type must be one of ${CREDENTIAL_TYPES.join(', ')}; got ${JSON.stringify(role.credentialType)}`;
   }
@@ -175,17 +206,10 @@ function validateRole(role: Role): string | undefined {
     renew_statements: role.renewStatements,
   };
   for (const [field, list] of Object.entries(lists) as [StatementField, string[]][]) {
-    const allowed: readonly string[] = ALLOWED_VARIABLES[field];
-    for (const statement of list) {
-      let used: string[];
-      try {
-        used = templateVariables(statement);
-      } catch (err) {
-        return `${field}: ${errorMessage(err)}`;
-      }
-      const bad = used.filter((v) => !allowed.includes(v));
-      if (bad.length > 0) return `${field}: {{${bad[0]}}} cannot be used here; allowed: ${allowed.map((v) => `{{${v}}}`).join(', ')}`;
-    }
+    // Transaction control is refused too: a COMMIT inside a list would
+    // leave creation half done, and make the test transaction no test.
+    const problem = statementListProblem(list, ALLOWED_VARIABLES[field]);
+    if (problem !== undefined) return `${field}: ${problem}`;
   }
   return undefined;
 }
@@ -208,11 +232,17 @@ that creates the user, and the lease durations.
       creation_statements="CREATE ROLE \\"{{name}}\\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'; GRANT SELECT ON ALL TABLES IN SCHEMA public TO \\"{{name}}\\";"
 
 Template values are inserted quoted for where they stand ("{{name}}" as an
-identifier, '{{password}}' as a literal), never by raw substitution. The
-creation statements are tried in a transaction that is rolled back when the
-role is written, so a typo is reported immediately. Without
-revocation_statements, revocation ends the user's sessions, hands its objects
-to the connection user and drops it, in every database.
+identifier, '{{password}}' as a literal), never by raw substitution. Every
+statement list is tried in a transaction that is rolled back when the role
+is written (renew, revocation and rollback statements against the user the
+creation statements make), so a typo is reported immediately, naming the
+field. Without revocation_statements, revocation ends the user's sessions,
+hands its objects to the connection user and drops it, in every database.
+Revocation runs the role's current revocation_statements (those recorded at
+issue once the role is deleted), so fixing a role makes its leases
+revocable; a lease whose role was deleted cannot be renewed. Creation
+statements that make no role named {{name}} are accepted, with a warning
+that such credentials cannot log in.
 max_live_credentials caps how many users of the role may exist at once; a
 creds read beyond it fails at once and creates nothing.
 `.trim();

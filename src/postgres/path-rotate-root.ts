@@ -6,13 +6,14 @@
 // rollback finds that the new password works and stores it. The old
 // password stops working; the config keeps working.
 
-import { deleteWal, genericNameRegex, putWal, type FieldData, type Path } from '../framework';
+import { deleteWal, FORWARD_WRITES, genericNameRegex, putWal, type FieldData, type Path } from '../framework';
 import { errorResponse, retryableError, type Request, type Response } from '../vault';
 import { hasLiteralUrlPassword } from './dsn';
 import type { Engine } from './engine';
 import { runQuery } from './query';
+import { refusedStatement } from './refused-statement';
 import { withConflictRetry } from './retry';
-import { renderStatement } from './sql-template';
+import { renderStatement, TemplateError } from './sql-template';
 import { describeDatabaseError } from './verify';
 import { WAL_ROTATE_ROOT, type RotateRootWal } from './wal-rollback';
 
@@ -27,14 +28,17 @@ export function rootPaths(engine: Engine): Path[] {
     {
       pattern: `rotate-root/${genericNameRegex('name')}`,
       fields: NAME_FIELD,
-      operations: { update: { callback: (req, data) => rotateRoot(engine, req, data), summary: "Rotate the connection's root password." } },
+      operations: {
+        update: { callback: (req, data) => rotateRoot(engine, req, data), summary: "Rotate the connection's root password.", ...FORWARD_WRITES },
+      },
       helpSynopsis: "Give the connection's root user a new password that only Vault knows.",
       helpDescription: ROTATE_HELP,
     },
     {
       pattern: `reset/${genericNameRegex('name')}`,
       fields: NAME_FIELD,
-      operations: { update: { callback: (req, data) => reset(engine, req, data), summary: 'Close and reopen the connection pool.' } },
+      // Writes nothing, but the pool an operator means is the active node's.
+      operations: { update: { callback: (req, data) => reset(engine, req, data), summary: 'Close and reopen the connection pool.', ...FORWARD_WRITES } },
       helpSynopsis: 'Close the connection pool of a connection; the next request reopens it from the stored config.',
       helpDescription:
         'Closes every pooled connection of the named connection and forgets the cached config. Use it after changing something outside Vault (certificates, network) that open connections still hold.',
@@ -54,7 +58,14 @@ async function rotateRoot(engine: Engine, req: Request, data: FieldData): Promis
 
   const { password, value } = await engine.newPassword(req.systemView, config, config.passwordPolicy);
   const statements = config.rootRotationStatements.length > 0 ? config.rootRotationStatements : [DEFAULT_ROTATION_STATEMENT];
-  const text = statements.map((s) => renderStatement(s, { name: config.username, username: config.username, password: value })).join(';\n');
+  let text: string;
+  try {
+    text = statements.map((s) => renderStatement(s, { name: config.username, username: config.username, password: value })).join(';\n');
+  } catch (err) {
+    // Statements stored before config writes checked them.
+    if (!(err instanceof TemplateError)) throw err;
+    return errorResponse(`root_rotation_statements of connection "${name}": ${err.message}`);
+  }
 
   const wal: RotateRootWal = { name, new_password: password };
   const walId = await putWal(req.storage, WAL_ROTATE_ROOT, wal);
@@ -62,7 +73,10 @@ async function rotateRoot(engine: Engine, req: Request, data: FieldData): Promis
     await withConflictRetry(() => runQuery(conn.pool, text));
   } catch (err) {
     await deleteWal(req.storage, walId);
-    throw retryableError(`changing the root password of connection "${name}" failed: ${describeDatabaseError(err)}`, err);
+    const message = `changing the root password of connection "${name}" failed: ${describeDatabaseError(err)}`;
+    // The server refused the statement (syntax, privileges): nothing changed, and only the config can fix it.
+    if (refusedStatement(err)) return errorResponse(config.rootRotationStatements.length > 0 ? `${message}; check root_rotation_statements` : message);
+    throw retryableError(message, err);
   }
   engine.checkpoint('rotate-root-after-alter');
   await engine.configs.put(req.storage, name, { ...config, password });

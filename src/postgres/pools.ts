@@ -4,15 +4,15 @@
 
 import type { Pool, PoolConfig } from 'pg';
 import type { Logger } from '../log';
+import { withClient } from './query';
+import { probeServer, type ServerFacts } from './server-facts';
+import { transportPool, type ConnectConfig } from './transport';
 
-/** Creates a pool; tests may inject their own. */
-export type PoolFactory = (config: PoolConfig) => Promise<Pool>;
+/** Creates a pool; tests may inject their own. `fallbackSsl`: the second transport of sslmode allow and prefer. */
+export type PoolFactory = (config: PoolConfig & ConnectConfig) => Promise<Pool>;
 
-/** The default factory: node-postgres, loaded lazily. */
-export const pgPoolFactory: PoolFactory = async (config) => {
-  const pg = await import('pg');
-  return new pg.Pool(config);
-};
+/** The default factory: node-postgres, loaded lazily; sslmode allow and prefer fall back per connection (transport.ts). */
+export const pgPoolFactory: PoolFactory = async (config) => transportPool(await import('pg'), config);
 
 interface Entry {
   pool: Promise<Pool>;
@@ -23,6 +23,8 @@ interface Entry {
 /** Pools by config name. */
 export class PoolRegistry {
   readonly #pools = new Map<string, Entry>();
+  /** Server facts per pool, asked on first need; a pool that is replaced takes its facts with it. */
+  readonly #facts = new WeakMap<Pool, Promise<ServerFacts>>();
   readonly #factory: PoolFactory;
   readonly #log: Logger;
 
@@ -46,6 +48,21 @@ export class PoolRegistry {
     });
     this.#pools.set(name, { pool, version });
     return pool;
+  }
+
+  /** The server's major version and the connection user's standing, asked once per pool. */
+  facts(pool: Pool): Promise<ServerFacts> {
+    let facts = this.#facts.get(pool);
+    if (facts === undefined) {
+      const asked = withClient(pool, probeServer);
+      // A probe that failed (server unreachable) is asked again next time.
+      asked.catch(() => {
+        if (this.#facts.get(pool) === asked) this.#facts.delete(pool);
+      });
+      this.#facts.set(pool, asked);
+      facts = asked;
+    }
+    return facts;
   }
 
   /** Closes and forgets the pool of config `name`, if any. */

@@ -18,12 +18,16 @@ export class UserGone extends Error {
   }
 }
 
+/** What renewUser sends: the renew statements (default: ALTER ROLE … VALID UNTIL) for `username`, as one query text. */
+export function renewQuery(username: string, expiration: string, statements: readonly string[] = []): string {
+  return statements.length > 0
+    ? statements.map((s) => renderStatement(s, { name: username, username, expiration })).join(';\n')
+    : `ALTER ROLE ${quoteIdentifier(username)} VALID UNTIL ${quoteLiteral(expiration)}`;
+}
+
 /** Sets the user's expiry to `expiration` (formatted as Vault does). */
 export async function renewUser(pool: Pool, username: string, expiration: string, statements: readonly string[] = []): Promise<void> {
-  const text =
-    statements.length > 0
-      ? statements.map((s) => renderStatement(s, { name: username, username, expiration })).join(';\n')
-      : `ALTER ROLE ${quoteIdentifier(username)} VALID UNTIL ${quoteLiteral(expiration)}`;
+  const text = renewQuery(username, expiration, statements);
   try {
     await withConflictRetry(() => runQuery(pool, text));
   } catch (err) {

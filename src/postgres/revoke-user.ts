@@ -1,5 +1,9 @@
 // Revoking a database user so that it always finishes (the default when a
 // role has no revocation_statements):
+//   0. unless the connection user is a superuser, it makes itself a member
+//      of the user (see server-facts.ts): a CREATEROLE admin on managed
+//      PostgreSQL may otherwise neither end the user's sessions nor take
+//      over its objects;
 //   1. NOLOGIN, so nothing reconnects;
 //   2. terminate the user's sessions;
 //   3. in every database where pg_shdepend shows something of the user's
@@ -14,13 +18,17 @@ import type { ClientConfig, Pool } from 'pg';
 import { runQuery, withClient } from './query';
 import { quoteIdentifier, quoteLiteral } from './quote';
 import { withConflictRetry, sqlState } from './retry';
+import { membershipGrant, probeServer, type ServerFacts } from './server-facts';
 import { renderStatement } from './sql-template';
+import { connectClient } from './transport';
 
 /** Where and how to reach the database as the connection's (root) user. */
 export interface RevokeTarget {
   pool: Pool;
   /** Client settings, to reach the other databases the user has objects in. */
   clientConfig: ClientConfig;
+  /** The server's version and the connection user's standing, cached per pool. Absent: asked on every revocation. */
+  facts?: () => Promise<ServerFacts>;
 }
 
 /** SQLSTATEs of "that role does not exist" (gone between checks). */
@@ -31,14 +39,15 @@ const DROP_ATTEMPTS = 5;
 const DROP_RETRY_MS = 50;
 
 /**
- * NOLOGIN, then (same round trip, same implicit transaction) end the user's
- * sessions and list the databases holding something of it. Values are
+ * The membership `grant` (when the connection user needs one), NOLOGIN,
+ * then (same round trip, same implicit transaction) end the user's sessions
+ * and list the databases holding something of it. Values are
  * literal-quoted because a multi-statement query takes no parameters.
  */
-function lockOutQuery(username: string): string {
+function lockOutQuery(username: string, grant: string | undefined): string {
   const role = quoteIdentifier(username);
   const name = quoteLiteral(username);
-  return `ALTER ROLE ${role} NOLOGIN;
+  return `${grant === undefined ? '' : `${grant};\n`}ALTER ROLE ${role} NOLOGIN;
 SELECT (SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
           WHERE usename = ${name} AND pid <> pg_backend_pid()) AS terminated,
        current_database() AS current,
@@ -54,22 +63,32 @@ export async function userExists(pool: Pool, username: string): Promise<boolean>
   return (res.rowCount ?? 0) > 0;
 }
 
+/** Custom revocation (or rollback) statements for `username` as one query text, as revokeUser sends them. */
+export function revocationQuery(username: string, statements: readonly string[]): string {
+  return statements.map((s) => renderStatement(s, { name: username, username })).join(';\n');
+}
+
 /** Removes `username`; with `statements` runs those instead of the built-in procedure. */
 export async function revokeUser(target: RevokeTarget, username: string, statements: readonly string[] = []): Promise<void> {
   if (statements.length > 0) {
     if (!(await userExists(target.pool, username))) return;
-    const text = statements.map((s) => renderStatement(s, { name: username, username })).join(';\n');
+    const text = revocationQuery(username, statements);
     await withConflictRetry(() => runQuery(target.pool, text));
     return;
   }
   const role = quoteIdentifier(username);
   const finish = `REASSIGN OWNED BY ${role} TO CURRENT_USER;\nDROP OWNED BY ${role};\nDROP ROLE IF EXISTS ${role}`;
+  // Before a connection is held: the pool's facts may need a connection of
+  // their own, and revocations that each hold one while waiting for another
+  // would deadlock a full pool (a burst of expiries after a restart).
+  const known = await target.facts?.();
   await withClient(target.pool, async (client) => {
     let databases: string[];
     let current: string;
     try {
+      const grant = membershipGrant(known ?? (await probeServer(client)), username);
       // A multi-statement query answers with one result per statement.
-      const results: unknown = await withConflictRetry(() => client.query(lockOutQuery(username)));
+      const results: unknown = await withConflictRetry(() => client.query(lockOutQuery(username, grant)));
       const row = lockOutRow(results);
       databases = row.databases;
       current = row.current;
@@ -106,10 +125,7 @@ function lockOutRow(results: unknown): { current: string; databases: string[] } 
 
 /** REASSIGN OWNED + DROP OWNED in another database, over a one-off connection. */
 async function dropOwnedIn(config: ClientConfig, database: string, role: string): Promise<void> {
-  const pg = await import('pg');
-  const client = new pg.Client({ ...config, database });
-  client.on('error', () => undefined);
-  await client.connect();
+  const client = await connectClient({ ...config, database });
   try {
     await withConflictRetry(() => client.query(`REASSIGN OWNED BY ${role} TO CURRENT_USER;\nDROP OWNED BY ${role}`));
   } catch (err) {

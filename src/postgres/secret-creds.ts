@@ -1,15 +1,23 @@
-// The `creds` secret type: a database user under a Vault lease. Its internal
-// data carries everything renew and revoke need, so they keep working after
-// the role or its statements change or the role is deleted. Renewal moves
-// the user record's lease end before anything else; revocation deletes the
-// record once the user is gone.
+// The `creds` secret type: a database user under a Vault lease, with Vault's
+// lease rules (builtin/logical/database/secret_creds.go):
+//   - revocation runs the role's current revocation_statements while the
+//     role exists, and those recorded at issue (internal data) once it is
+//     deleted, so fixing a role makes its stuck leases revocable;
+//   - renewal needs the role: a lease whose role was deleted cannot be
+//     renewed, and nothing (lease, record, user) is touched.
+// Both act on the connection the user was created through (internal data),
+// even if the role now names another. Renewal moves the user record's lease
+// end before it touches the database; revocation deletes the record once
+// the user is gone. Where storage is read-only (a performance standby)
+// both answer Vault's read-only error before anything else.
 
-import { calculateTtl, type SecretType } from '../framework';
-import { errorMessage, GO_ZERO_TIME, retryableError, type Request, type Response, type Secret } from '../vault';
+import { calculateTtl, storageReadOnly, type SecretType } from '../framework';
+import { ErrorKind, errorMessage, GO_ZERO_TIME, ReadOnlyError, retryableError, VaultError, type Request, type Response, type Secret } from '../vault';
 import { clientConfig } from './dsn';
 import type { Engine } from './engine';
 import { formatExpiration, validUntil } from './expiration';
 import { renewUser, UserGone } from './renew-user';
+import type { Role } from './role';
 import { revokeUser } from './revoke-user';
 import { numberField, stringField, stringListField } from './stored-fields';
 import { leaseEndAt, type UserRecord } from './users/record';
@@ -67,11 +75,25 @@ async function connectionFor(engine: Engine, req: Request, lease: CredsInternalD
   return conn;
 }
 
+/** The role a lease was issued for, if it still exists. */
+async function leaseRole(engine: Engine, req: Request, lease: CredsInternalData): Promise<Role | undefined> {
+  return lease.role === '' ? undefined : engine.roles.get(req.storage, lease.role);
+}
+
+/** Vault's answer to renewing a lease whose role was deleted (secret_creds.go). */
+export function roleNotFoundOnRenew(roleName: string): VaultError {
+  return new VaultError(ErrorKind.Unknown, `error during renew: could not find role with name ${JSON.stringify(roleName)}`);
+}
+
 async function revokeCreds(engine: Engine, req: Request): Promise<Response | undefined> {
+  // Elsewhere the user would be dropped and its record then fail to go.
+  if (await storageReadOnly(req.systemView)) throw new ReadOnlyError();
   const lease = internalData(req);
   const conn = await connectionFor(engine, req, lease);
+  const role = await leaseRole(engine, req, lease);
+  const statements = role ? role.revocationStatements : lease.revocation_statements;
   try {
-    await revokeUser({ pool: conn.pool, clientConfig: clientConfig(conn.config) }, lease.username, lease.revocation_statements);
+    await revokeUser({ pool: conn.pool, clientConfig: clientConfig(conn.config), facts: conn.facts }, lease.username, statements);
   } catch (err) {
     // Any failure is worth retrying (database down, object in use): never
     // report a kind that would make Vault give up on the lease at once.
@@ -88,14 +110,15 @@ async function revokeCreds(engine: Engine, req: Request): Promise<Response | und
 }
 
 async function renewCreds(engine: Engine, req: Request): Promise<Response | undefined> {
+  if (await storageReadOnly(req.systemView)) throw new ReadOnlyError();
   const lease = internalData(req);
   const secret = req.secret;
   if (!secret) return undefined;
+  // The role's current TTLs and renew statements apply, as in Vault.
+  const role = await leaseRole(engine, req, lease);
+  if (!role) throw roleNotFoundOnRenew(lease.role);
   const conn = await connectionFor(engine, req, lease);
-  // The role's current TTLs apply when it still exists, as in Vault.
-  const role = await engine.roles.get(req.storage, lease.role);
-  const defaultTtl = role?.defaultTtl ?? lease.default_ttl;
-  const maxTtl = role?.maxTtl ?? lease.max_ttl;
+  const { defaultTtl, maxTtl } = role;
   const { ttl } = await calculateTtl(engine.leaseLimits(req.systemView), {
     increment: secret.leaseOptions.increment,
     backendTtl: defaultTtl,
@@ -110,7 +133,7 @@ async function renewCreds(engine: Engine, req: Request): Promise<Response | unde
     throw retryableError(`recording the renewal of database user ${lease.username} failed: ${errorMessage(err)}`, err);
   }
   try {
-    await renewUser(conn.pool, lease.username, formatExpiration(validUntil(ttl)), role?.renewStatements ?? lease.renew_statements);
+    await renewUser(conn.pool, lease.username, formatExpiration(validUntil(ttl, engine.now())), role.renewStatements);
   } catch (err) {
     if (err instanceof UserGone) throw retryableError(`cannot renew: ${err.message}`);
     throw retryableError(`renewing database user ${lease.username} failed: ${describeDatabaseError(err)}`, err);

@@ -4,6 +4,7 @@
 // not cut a statement in two (Vault's own split on `;` does).
 
 import { isIdentStart, isSqlSpace, lexSql, type Segment } from './sql-lexer';
+import { templateVariables } from './sql-template';
 
 /**
  * Splits `sql` at its top-level `;` into single statements, the way psql
@@ -49,6 +50,56 @@ export function splitStatements(sql: string): string[] {
  */
 export function parseStatementsInput(values: readonly string[]): string[] {
   return values.flatMap((value) => arbitraryStrings(value).flatMap(splitStatements));
+}
+
+/** First words of statements that begin, end or split a transaction. */
+const TRANSACTION_CONTROL = new Set(['begin', 'start', 'commit', 'end', 'rollback', 'abort', 'savepoint', 'release']);
+
+/**
+ * The keyword(s), upper-cased, when `statement` is transaction control
+ * (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, PREPARE TRANSACTION, …); undefined
+ * otherwise. Leading comments are skipped; `BEGIN ATOMIC` bodies and DO
+ * blocks do not count, since only a statement's first word is read.
+ * @throws SqlLexError for an unterminated quote or comment.
+ */
+export function transactionControl(statement: string): string | undefined {
+  const words: string[] = [];
+  for (const segment of lexSql(statement)) {
+    if (segment.kind === 'line-comment' || segment.kind === 'block-comment') continue;
+    if (segment.kind === 'code' && [...segment.text].every(isSqlSpace)) continue;
+    if (segment.kind !== 'code' || !isIdentStart(segment.text[0])) break;
+    words.push(segment.text.toLowerCase());
+    if (words.length === 2) break;
+  }
+  const [first, second] = words;
+  if (first !== undefined && TRANSACTION_CONTROL.has(first)) return first.toUpperCase();
+  if (first === 'prepare' && second === 'transaction') return 'PREPARE TRANSACTION';
+  return undefined;
+}
+
+/**
+ * The first problem with a statement list that can be seen without a
+ * database, in words for the operator; undefined if none: a NUL character
+ * (PostgreSQL cannot take one), text that cannot be lexed, a placeholder
+ * outside `allowed` (names without braces), and transaction control, which
+ * would break the one transaction each list runs as.
+ */
+export function statementListProblem(statements: readonly string[], allowed: readonly string[]): string | undefined {
+  for (const statement of statements) {
+    if (statement.includes('\0')) return 'a statement contains a NUL character';
+    let used: string[];
+    let control: string | undefined;
+    try {
+      used = templateVariables(statement);
+      control = transactionControl(statement);
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+    const bad = used.find((v) => !allowed.includes(v));
+    if (bad !== undefined) return `{{${bad}}} cannot be used here; allowed: ${allowed.map((v) => `{{${v}}}`).join(', ')}`;
+    if (control !== undefined) return `${control} is not allowed: the statements of a list run as one transaction, which the plugin begins and ends`;
+  }
+  return undefined;
 }
 
 /** One value as Vault's ParseArbitraryStringSlice sees it, before splitting. */

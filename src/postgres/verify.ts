@@ -2,25 +2,25 @@
 // would: connect, run a query, disconnect. Errors say what Postgres or the
 // network said (with the SQLSTATE) and never carry the connection string.
 
-import type { ClientConfig } from 'pg';
+import type { Client } from 'pg';
+import { connectClient, type ConnectConfig } from './transport';
 
 /** How long a connection attempt may take unless connect_timeout says otherwise. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
-/** Connects with `config` and runs `SELECT 1`; throws a DatabaseUnreachable on failure. */
-export async function verifyConnection(config: ClientConfig): Promise<void> {
-  const pg = await import('pg');
-  const client = new pg.Client({ connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_MS, ...config });
-  // A connection that breaks after connect emits 'error'; without a listener
-  // that would crash the process.
-  client.on('error', () => undefined);
+/**
+ * Connects with `config` (falling back as sslmode allow and prefer do) and
+ * runs `SELECT 1`; throws a DatabaseUnreachable on failure.
+ */
+export async function verifyConnection(config: ConnectConfig): Promise<void> {
+  let client: Client | undefined;
   try {
-    await client.connect();
+    client = await connectClient({ connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_MS, ...config });
     await client.query('SELECT 1');
   } catch (err) {
     throw new DatabaseUnreachable(describeDatabaseError(err), { cause: err });
   } finally {
-    await client.end().catch(() => undefined);
+    await client?.end().catch(() => undefined);
   }
 }
 

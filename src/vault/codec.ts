@@ -6,7 +6,7 @@
 
 import { pb } from '../gen/backend';
 import { google } from '../gen/google/protobuf/timestamp';
-import { ErrorKind, VaultError, errorMessage } from './errors';
+import { ErrorKind, READ_ONLY_MESSAGE, VaultError, errorMessage, isReadOnlyError } from './errors';
 import type { LeaseOptions, Operation, Request, Response, Secret, SpecialPaths, Storage, SystemView } from './logical';
 import { GO_ZERO_TIME } from './logical';
 
@@ -131,6 +131,13 @@ export function encodeResponse(resp: Response | undefined): pb.Response | undefi
 
 /** Any thrown value as a ProtoError plus the error response to send with it. */
 export function encodeError(err: unknown): { error: pb.ProtoError; response: Response | undefined } {
+  if (isReadOnlyError(err)) {
+    // However it was wrapped, Vault must see its own ErrReadOnly: the kind
+    // the Go SDK gives it, and a message containing its text.
+    const message = errorMessage(err);
+    const text = message.includes(READ_ONLY_MESSAGE) ? message : `${message}: ${READ_ONLY_MESSAGE}`;
+    return { error: new pb.ProtoError({ err_type: ErrorKind.Unknown, err_msg: text }), response: undefined };
+  }
   if (err instanceof VaultError) {
     return {
       error: new pb.ProtoError({ err_type: err.kind, err_msg: err.message, err_code: err.code }),

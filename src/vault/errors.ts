@@ -65,6 +65,37 @@ export function retryableError(message: string, cause?: unknown): VaultError {
   return new VaultError(ErrorKind.Unknown, message, { cause });
 }
 
+/**
+ * Vault's `logical.ErrReadOnly` text. ProtoError has no kind for it: the
+ * Go SDK sends it as ErrTypeUnknown, and Vault recognises it by this text
+ * (errwrap.Contains) and forwards the request to the active node.
+ */
+export const READ_ONLY_MESSAGE = 'cannot write to readonly storage';
+
+/**
+ * Storage is read-only on this node (a performance standby, or a
+ * replication secondary for a replicated mount). Reported to Vault as its
+ * own ErrReadOnly, so that Vault forwards the request; never a user error.
+ */
+export class ReadOnlyError extends VaultError {
+  /** `message` must contain READ_ONLY_MESSAGE; absent: exactly that text. */
+  constructor(message: string = READ_ONLY_MESSAGE) {
+    super(ErrorKind.Unknown, message);
+    this.name = 'ReadOnlyError';
+  }
+}
+
+/** How deep isReadOnlyError follows `cause`: wrappers are few, and a cycle must end. */
+const MAX_CAUSE_DEPTH = 16;
+
+/** True when `err`, or an error in its `cause` chain, is a ReadOnlyError. */
+export function isReadOnlyError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < MAX_CAUSE_DEPTH; e = e.cause, depth++) {
+    if (e instanceof ReadOnlyError) return true;
+  }
+  return false;
+}
+
 /** A user-facing error response: Vault answers 400 with `message`. */
 export function errorResponse(message: string): Response {
   return { data: { error: message } };

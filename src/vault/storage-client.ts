@@ -4,6 +4,7 @@
 
 import * as grpc from '@grpc/grpc-js';
 import { pb } from '../gen/backend';
+import { READ_ONLY_MESSAGE, ReadOnlyError } from './errors';
 import { unaryCall } from './grpc-call';
 import type { Storage, StorageEntry } from './logical';
 
@@ -42,6 +43,19 @@ export class StorageClient implements Storage {
   }
 }
 
+/**
+ * Vault's storage reply carries errors as text only. Read-only storage (a
+ * performance standby, a replication secondary) is recognised by Vault's
+ * own text, as Vault itself recognises it, and kept as a ReadOnlyError so
+ * that Vault forwards the request instead of answering 500.
+ */
+export function storageError(op: string, err: string): Error | undefined {
+  if (err === '') return undefined;
+  if (err.includes(READ_ONLY_MESSAGE)) return new ReadOnlyError(`storage ${op} failed: ${err}`);
+  return new Error(`storage ${op} failed: ${err}`);
+}
+
 function throwIfErr(op: string, err: string): void {
-  if (err !== '') throw new Error(`storage ${op} failed: ${err}`);
+  const error = storageError(op, err);
+  if (error) throw error;
 }

@@ -70,6 +70,8 @@ export interface StaticSystemViewOptions {
   localMount?: boolean;
   /** Absent: FAKE_VAULT_VERSION. */
   vaultVersion?: string;
+  /** Vault's ReplicationState bits (e.g. REPLICATION_STATE.performanceStandby). Absent: 0, an active node without replication. */
+  replicationState?: number;
   /** Absent: every policy name is unknown. */
   passwordPolicy?: (policyName: string) => Promise<string>;
 }
@@ -86,6 +88,8 @@ export class StaticSystemView implements SystemView {
   isLocalMount: boolean;
   /** What vaultVersion() answers. */
   version: string;
+  /** What replicationState() answers. */
+  replication: number;
   /** Generates passwords for generatePasswordFromPolicy. */
   passwordPolicy: (policyName: string) => Promise<string>;
 
@@ -95,6 +99,7 @@ export class StaticSystemView implements SystemView {
     this.isTainted = options.tainted ?? false;
     this.isLocalMount = options.localMount ?? false;
     this.version = options.vaultVersion ?? FAKE_VAULT_VERSION;
+    this.replication = options.replicationState ?? 0;
     this.passwordPolicy =
       options.passwordPolicy ??
       (async (name) => {
@@ -119,7 +124,7 @@ export class StaticSystemView implements SystemView {
   }
 
   async replicationState(): Promise<number> {
-    return 0;
+    return this.replication;
   }
 
   async vaultVersion(): Promise<string> {

@@ -57,6 +57,22 @@ describe('max_live_credentials', () => {
     assert.equal((await e.storage.list(USER_PREFIX)).length, 5, 'refused reads recorded nothing');
   });
 
+  it('a username template without a random part: the second read is refused before anything is written, the first user keeps its record', async () => {
+    expectOk(await e.call('update', 'config/fixed', pgConnection(pg, { username_template: 'fixed-{{.RoleName}}' })), 'config');
+    expectOk(await e.call('create', 'roles/samename', { db_name: 'fixed', creation_statements: CREATE }), 'role');
+    const first = expectOk(await e.call('read', 'creds/samename'), 'first read');
+    assert.equal(first?.data?.['username'], 'fixed-samename');
+    const second = await e.call('read', 'creds/samename');
+    assert.equal(
+      second?.data?.['error'],
+      'the username_template of connection "fixed" produced "fixed-samename", which a live user of this mount already has; ' +
+        'the template must give a new name every time (keep (random N) or unix_time in it)',
+    );
+    const kept = await e.call('read', 'users/fixed-samename');
+    assert.equal(kept?.data?.['state'], 'issued', 'the first user\'s record is untouched');
+    assert.equal((await admin.query("SELECT 1 FROM pg_roles WHERE rolname = 'fixed-samename'")).rowCount, 1);
+  });
+
   it('counts per role; a revocation frees a place', async () => {
     expectOk(await e.call('read', 'creds/free'), 'a role without limit still issues');
     const refused = await e.call('read', 'creds/capped');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Client } from 'pg';
 import { putWal } from '../../src/framework';
-import { USER_PREFIX, type UserRecord } from '../../src/postgres/users/record';
+import { USER_PREFIX, userKey, type UserRecord } from '../../src/postgres/users/record';
 import { UserRecords } from '../../src/postgres/users/user-records';
 import type { Secret } from '../../src/vault';
 import { engineBackend, expectOk, pgConnection, type EngineBackend } from '../helpers/engine-backend';
@@ -38,13 +38,13 @@ describe('user sweep', () => {
   }
 
   /** What a request that died after CREATE ROLE leaves: the role, and its record still `issuing`. */
-  async function crashedIssuance(username: string, dbName = 'main', rollbackStatements: string[] = []): Promise<void> {
+  async function crashedIssuance(username: string, dbName = 'main', rollbackStatements: string[] = [], role = 'app'): Promise<void> {
     await admin.query(`CREATE ROLE "${username}" LOGIN`);
     const now = seconds(e.clock.now);
     const record: UserRecord = {
       username,
       dbName,
-      role: 'app',
+      role,
       state: 'issuing',
       createdAt: now,
       leaseEnd: now + TTL,
@@ -54,6 +54,9 @@ describe('user sweep', () => {
       rollbackStatements,
     };
     await new UserRecords().put(e.storage, record);
+    // The request's process died with the record in its index; the engine
+    // here learns of it as a restarted process (or another node's) would.
+    e.backend.invalidateKey(userKey(username));
   }
 
   before(async () => {
@@ -100,9 +103,26 @@ describe('user sweep', () => {
     assert.equal(await recorded(username), false, 'and its record deleted');
   });
 
-  it('drops an expired user with the revocation statements recorded at issue, even after the role changed', async () => {
+  it("drops an expired user with its role's current revocation statements (Vault's lease rule), rolls back with its current rollback statements", async () => {
     const { username } = await issue('logged');
-    expectOk(await e.call('update', 'roles/logged', { revocation_statements: 'DROP ROLE "{{name}}"' }), 'role change');
+    await crashedIssuance('v-crashed-logged', 'main', ['DROP ROLE "{{name}}"'], 'logged');
+    expectOk(
+      await e.call('update', 'roles/logged', {
+        revocation_statements: `INSERT INTO sweep_journal (entry) VALUES ('fixed revoke ' || '{{name}}'); DROP ROLE IF EXISTS "{{name}}"`,
+        rollback_statements: `INSERT INTO sweep_journal (entry) VALUES ('fixed rollback ' || '{{name}}'); DROP ROLE IF EXISTS "{{name}}"`,
+      }),
+      'role change',
+    );
+    e.clock.advance(TTL + GRACE + 1);
+    await e.rollback();
+    assert.equal(await exists(username), false);
+    assert.equal(await exists('v-crashed-logged'), false);
+    assert.deepEqual((await journal()).sort(), [`fixed revoke ${username}`, 'fixed rollback v-crashed-logged']);
+  });
+
+  it('drops an expired user with the revocation statements recorded at issue once its role is deleted', async () => {
+    const { username } = await issue('logged');
+    expectOk(await e.call('delete', 'roles/logged'), 'role delete');
     e.clock.advance(TTL + GRACE + 1);
     await e.rollback();
     assert.equal(await exists(username), false);
@@ -133,7 +153,8 @@ describe('user sweep', () => {
 
   it('rolls back an unfinished issuance older than wal_rollback_min_age with the rollback statements, not a younger one', async () => {
     await crashedIssuance('v-crashed-young');
-    await crashedIssuance('v-crashed-old', 'main', [`INSERT INTO sweep_journal (entry) VALUES ('rollback ' || '{{name}}'); DROP ROLE "{{name}}"`]);
+    // Its role is gone: the statements recorded at issue apply.
+    await crashedIssuance('v-crashed-old', 'main', [`INSERT INTO sweep_journal (entry) VALUES ('rollback ' || '{{name}}'); DROP ROLE "{{name}}"`], 'deleted-role');
     // The old one was written MIN_AGE + 1 s ago.
     const records = new UserRecords();
     const old = await records.get(e.storage, 'v-crashed-old');
@@ -215,8 +236,8 @@ describe('user sweep', () => {
   });
 
   it('an index loaded before another node wrote a record is reloaded when Vault invalidates the key', async () => {
-    await e.rollback(); // loads the index
     await crashedIssuance('v-other-node');
+    await e.rollback(); // loads the index: an unfinished issuance, too young to roll back
     const records = new UserRecords();
     const record = await records.get(e.storage, 'v-other-node');
     assert.ok(record);

@@ -2,11 +2,13 @@
 // connection's users but that no user record claims, and (dry_run=false)
 // dropping them with the default revocation.
 
-import { genericNameRegex, type FieldData, type Path } from '../../framework';
+import { FORWARD_WRITES, genericNameRegex, type FieldData, type Path } from '../../framework';
 import { errorResponse, type Request, type Response } from '../../vault';
 import { clientConfig } from '../dsn';
 import type { Engine } from '../engine';
+import { refusedStatement } from '../refused-statement';
 import { revokeUser } from '../revoke-user';
+import { UsernameTemplateError } from '../username';
 import { describeDatabaseError } from '../verify';
 import { matchingRoles, usernamePattern } from './reconcile';
 
@@ -34,6 +36,9 @@ export function reconcilePaths(engine: Engine): Path[] {
         update: {
           callback: (req, data) => reconcile(engine, req, data),
           summary: 'List (and with dry_run=false drop) the roles matching the pattern that no user record claims.',
+          // Only the active node has every record (a standby's copy lags):
+          // a dry run must list what dry_run=false would drop there.
+          ...FORWARD_WRITES,
         },
       },
       helpSynopsis: 'Find roles in a database that look like this connection\'s users but that no record claims.',
@@ -47,7 +52,14 @@ async function reconcile(engine: Engine, req: Request, data: FieldData): Promise
   const conn = await engine.connection(req.storage, name);
   if (!conn) return errorResponse(`connection "${name}" does not exist`);
   const given = data.getString('pattern');
-  const pattern = given !== '' ? given : usernamePattern(engine.usernameTemplate(conn.config));
+  let pattern: string | undefined;
+  try {
+    pattern = given !== '' ? given : usernamePattern(engine.usernameTemplate(conn.config));
+  } catch (err) {
+    // A template stored before it was checked on write, which does not render.
+    if (!(err instanceof UsernameTemplateError)) throw err;
+    return errorResponse(`the username_template of connection "${name}" does not work (${err.message}); give a pattern (a LIKE pattern, e.g. pattern="app-%")`);
+  }
   if (pattern === undefined) {
     return errorResponse(
       `the username_template of connection "${name}" does not start with fixed text, so no pattern can be derived from it; give one with pattern (a LIKE pattern, e.g. pattern="app-%")`,
@@ -57,7 +69,15 @@ async function reconcile(engine: Engine, req: Request, data: FieldData): Promise
 
   // Roles first, claims second: a role that exists now had its record
   // written before CREATE ROLE, so the list read afterwards holds it.
-  const candidates = await matchingRoles(conn.pool, pattern, conn.config.username);
+  if (pattern.includes('\0')) return errorResponse('pattern cannot contain a NUL character');
+  let candidates: string[];
+  try {
+    candidates = await matchingRoles(conn.pool, pattern, conn.config.username);
+  } catch (err) {
+    // e.g. a pattern that ends with LIKE's escape character (22025).
+    if (!refusedStatement(err)) throw err;
+    return errorResponse(`pattern ${JSON.stringify(pattern)} is not a usable LIKE pattern: ${describeDatabaseError(err)}`);
+  }
   const claimed = new Set([...(await engine.users.usernames(req.storage)), ...engine.users.issuingNow()]);
   for (const [username] of engine.users.loadedIndex()?.entries() ?? []) claimed.add(username);
   const unclaimed = candidates.filter((r) => !claimed.has(r));
@@ -65,7 +85,7 @@ async function reconcile(engine: Engine, req: Request, data: FieldData): Promise
   const dropped: string[] = [];
   const errors: Record<string, string> = {};
   if (!dryRun) {
-    const target = { pool: conn.pool, clientConfig: clientConfig(conn.config) };
+    const target = { pool: conn.pool, clientConfig: clientConfig(conn.config), facts: conn.facts };
     for (const role of unclaimed) {
       try {
         await revokeUser(target, role);

@@ -12,7 +12,9 @@
 //     rollback before revoking the mount's leases): every user, so that
 //     users whose lease Vault never learned of do not outlive the mount.
 // A user whose lease is live is never dropped: renewals move the recorded
-// lease end before they are answered.
+// lease end before they are answered. The statements follow Vault's lease
+// rule, as revocation does: the role's current ones while the role exists,
+// those recorded at issue once it is deleted.
 //
 // Candidates come from the in-memory index; each one's record is read again
 // before anything is done. Records of connections that no longer exist are
@@ -25,6 +27,7 @@ import type { Engine } from '../engine';
 import { revokeUser } from '../revoke-user';
 import { describeDatabaseError } from '../verify';
 import { forEachLimited } from './concurrency';
+import type { Role } from '../role';
 import type { UserRecord } from './record';
 import { indexed, type IndexedUser } from './user-records';
 
@@ -201,16 +204,22 @@ async function settle(engine: Engine, req: Request, username: string, policy: Sw
     outcome.noConnection.set(record.dbName, (outcome.noConnection.get(record.dbName) ?? 0) + 1);
     return;
   }
-  await revokeUser({ pool: conn.pool, clientConfig: clientConfig(conn.config) }, username, statementsFor(record, decision));
+  const role = record.role === '' ? undefined : await engine.roles.get(req.storage, record.role);
+  await revokeUser({ pool: conn.pool, clientConfig: clientConfig(conn.config), facts: conn.facts }, username, statementsFor(record, decision, role));
   await engine.users.delete(req.storage, username);
   if (decision === 'rollback') outcome.rolledBack++;
   else outcome.dropped++;
   engine.log.debug({ username, role: record.role, state: record.state, tainted: policy.tainted }, 'sweep dropped database user');
 }
 
-/** Rollback statements for an unfinished issuance, revocation statements for an issued user; empty: the default revocation. */
-function statementsFor(record: UserRecord, decision: SweepDecision): string[] {
-  return decision === 'rollback' ? record.rollbackStatements : record.revocationStatements;
+/**
+ * Rollback statements for an unfinished issuance, revocation statements for
+ * an issued user: the role's current ones while it exists, else those
+ * recorded at issue. Empty: the default revocation.
+ */
+function statementsFor(record: UserRecord, decision: SweepDecision, role: Role | undefined): string[] {
+  if (decision === 'rollback') return role ? role.rollbackStatements : record.rollbackStatements;
+  return role ? role.revocationStatements : record.revocationStatements;
 }
 
 function cpuMs(usage: NodeJS.CpuUsage): number {

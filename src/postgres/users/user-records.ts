@@ -76,6 +76,15 @@ export interface LimitReached {
   limit: number;
 }
 
+/**
+ * Refusal of {@link UserRecords.beginIssuance}: a recorded or running user
+ * already has the name (a username template without a random part).
+ * Writing the new record would overwrite that user's and lose it.
+ */
+export interface NameInUse {
+  inUse: string;
+}
+
 /** The index entry for a record. */
 export function indexed(record: UserRecord): IndexedUser {
   return { role: record.role, state: record.state, createdAt: record.createdAt, leaseEnd: record.leaseEnd };
@@ -117,11 +126,12 @@ export class UserRecords {
    * together pass the limit; at the limit nothing is registered and the
    * count is returned.
    */
-  beginIssuance(index: UserIndex | undefined, username: string, user: IndexedUser, limit: number): Issuance | LimitReached {
+  beginIssuance(index: UserIndex, username: string, user: IndexedUser, limit: number): Issuance | LimitReached | NameInUse {
+    if (index.has(username) || this.#inFlight.has(username)) return { inUse: username };
     if (limit > 0) {
-      let live = index?.count(user.role) ?? 0;
+      let live = index.count(user.role);
       for (const [name, running] of this.#inFlight) {
-        if (running.user.role === user.role && !(index?.has(name) ?? false)) live++;
+        if (running.user.role === user.role && !index.has(name)) live++;
       }
       if (live >= limit) return { live, limit };
     }

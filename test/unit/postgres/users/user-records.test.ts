@@ -93,9 +93,23 @@ describe('user index', () => {
     assert.ok('end' in records.beginIssuance(index, 'z', user('other'), 1), 'limits are per role');
   });
 
+  it('refuses a name a recorded or running user already has: its record would be overwritten', async () => {
+    const storage = new InmemStorage();
+    const records = new UserRecords();
+    await records.put(storage, record('taken'));
+    const index = await records.index(storage);
+    assert.deepEqual(records.beginIssuance(index, 'taken', user('app'), 0), { inUse: 'taken' });
+    const running = records.beginIssuance(index, 'fresh', user('app'), 0);
+    assert.ok('end' in running);
+    assert.deepEqual(records.beginIssuance(index, 'fresh', user('app'), 0), { inUse: 'fresh' }, 'also while only being issued');
+    running.end();
+    assert.ok('end' in records.beginIssuance(index, 'fresh', user('app'), 0), 'free again once that issuance ended without a record');
+  });
+
   it('issuancesEnded waits for running issuances, and no longer than asked', async () => {
     const records = new UserRecords();
-    const running = records.beginIssuance(undefined, 'a', user('app'), 0);
+    const index = await records.index(new InmemStorage());
+    const running = records.beginIssuance(index, 'a', user('app'), 0);
     assert.ok('end' in running);
     let done = false;
     const waiting = records.issuancesEnded(10_000).then(() => (done = true));
@@ -103,7 +117,7 @@ describe('user index', () => {
     assert.equal(done, false);
     running.end();
     await waiting;
-    const stuck = records.beginIssuance(undefined, 'b', user('app'), 0);
+    const stuck = records.beginIssuance(index, 'b', user('app'), 0);
     const started = Date.now();
     await records.issuancesEnded(50);
     assert.ok(Date.now() - started < 5000);
