@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startPostgres, type PostgresServer } from '../scripts/lib/postgres';
 import { startVaultHost, type VaultHost } from '../scripts/lib/vault-host';
-import { scramSha256Verifier } from '../src/postgres/password';
+import { scramSha256Verifier } from '../src/postgres/users/password';
 import { writeChart } from './chart';
 import { measureColdStart } from './cold-start';
 import { cpuPerOp, cpuSnapshot, type CpuPerOp } from './cpu';

@@ -17,12 +17,12 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Pool, type QueryResult } from 'pg';
 import type { PostgresServer } from '../scripts/lib/postgres';
-import { creationQuery } from '../src/postgres/create-user';
-import { formatExpiration, validUntil } from '../src/postgres/expiration';
-import { generatePassword, scramSha256Verifier } from '../src/postgres/password';
-import { isTransientConflict, sqlState, withConflictRetry } from '../src/postgres/retry';
-import { revokeUser } from '../src/postgres/revoke-user';
-import { parseStatementsInput } from '../src/postgres/statements';
+import { creationQuery } from '../src/postgres/users/create-user';
+import { formatExpiration, validUntil } from '../src/postgres/users/expiration';
+import { generatePassword, scramSha256Verifier } from '../src/postgres/users/password';
+import { isTransientConflict, sqlState, withConflictRetry } from '../src/postgres/sql/retry';
+import { revokeUser } from '../src/postgres/users/revoke-user';
+import { parseStatementsInput } from '../src/postgres/sql/statements';
 import type { Operation } from './load';
 import { CREATION_STATEMENTS, DEFAULT_TTL_SECONDS } from './through-host';
 

@@ -5,15 +5,15 @@ import { FrameworkBackend, parseGoDurationSeconds, type Path, type SecretType } 
 import type { Logger } from '../log';
 import { errorMessage, type BackendFactory } from '../vault';
 import { Engine, type EngineOptions } from './engine';
-import { configPaths } from './path-config';
-import { credsPaths } from './path-creds';
-import { rolePaths } from './path-roles';
-import { rootPaths } from './path-rotate-root';
-import { credsSecret } from './secret-creds';
+import { configPaths } from './connections/path-config';
+import { credsPaths } from './users/path-creds';
+import { rolePaths } from './roles/path-roles';
+import { rootPaths } from './rotation/path-rotate-root';
+import { credsSecret } from './users/secret-creds';
 import { reconcilePaths } from './users/path-reconcile';
 import { userPaths } from './users/path-users';
 import { UserSweep } from './users/sweep';
-import { walRollback } from './wal-rollback';
+import { walRollback } from './rotation/wal-rollback';
 
 /**
  * Mount option (`vault secrets enable -options=…`) overriding how old an

@@ -7,17 +7,17 @@ import type { ClientConfig, Pool, PoolConfig } from 'pg';
 import type { Logger } from '../log';
 import type { Storage, SystemView } from '../vault';
 import { CachedStore } from './cached-store';
-import { CONFIG_KIND, connectionVersion, type ConnectionConfig } from './connection-config';
-import { clientConfig } from './dsn';
-import type { ConnectConfig } from './transport';
+import { CONFIG_KIND, connectionVersion, type ConnectionConfig } from './connections/connection-config';
+import { clientConfig } from './connections/dsn';
+import type { ConnectConfig } from './connections/transport';
 import { LeaseLimits } from './lease-limits';
-import { generatePassword, scramSha256Verifier } from './password';
-import { PoolRegistry, type PoolFactory } from './pools';
-import type { ServerFacts } from './server-facts';
-import { ROLE_KIND } from './role';
+import { generatePassword, scramSha256Verifier } from './users/password';
+import { PoolRegistry, type PoolFactory } from './connections/pools';
+import type { ServerFacts } from './connections/server-facts';
+import { ROLE_KIND } from './roles/role';
 import { UserRecords } from './users/user-records';
-import { compileUsernameTemplate, DEFAULT_USERNAME_TEMPLATE, type UsernameTemplate } from './username';
-import { DEFAULT_CONNECT_TIMEOUT_MS, verifyConnection } from './verify';
+import { compileUsernameTemplate, DEFAULT_USERNAME_TEMPLATE, type UsernameTemplate } from './users/username';
+import { DEFAULT_CONNECT_TIMEOUT_MS, verifyConnection } from './connections/verify';
 
 /** Collaborators of an engine; all but the logger have defaults. */
 export interface EngineOptions {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
-import { CONFIG_KIND } from '../../src/postgres/connection-config';
+import { CONFIG_KIND } from '../../src/postgres/connections/connection-config';
 import { ErrorKind, VaultError, type Response } from '../../src/vault';
 import { engineBackend, expectOk, pgConnection, type EngineBackend } from '../helpers/engine-backend';
 import { startPostgres, type PostgresServer } from '../helpers/postgres';

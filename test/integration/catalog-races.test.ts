@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client, Pool } from 'pg';
-import { createUser } from '../../src/postgres/create-user';
+import { createUser } from '../../src/postgres/users/create-user';
 import { engineBackend, expectOk, pgConnection } from '../helpers/engine-backend';
 import { startPostgres, type PostgresServer } from '../helpers/postgres';
 

@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Client } from 'pg';
-import { ROLE_KIND } from '../../src/postgres/role';
-import { parseStatementsInput } from '../../src/postgres/statements';
+import { ROLE_KIND } from '../../src/postgres/roles/role';
+import { parseStatementsInput } from '../../src/postgres/sql/statements';
 import { userKey } from '../../src/postgres/users/record';
 import { UserRecords } from '../../src/postgres/users/user-records';
 import { ErrorKind, VaultError, type Secret } from '../../src/vault';

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Client } from 'pg';
-import { renderStatement, TemplateError, type TemplateValues } from '../../src/postgres/sql-template';
-import { parseStatementsInput, splitStatements } from '../../src/postgres/statements';
+import { renderStatement, TemplateError, type TemplateValues } from '../../src/postgres/sql/sql-template';
+import { parseStatementsInput, splitStatements } from '../../src/postgres/sql/statements';
 import { withPgClient } from '../helpers/pg-client';
 import { startPostgres, type PostgresServer } from '../helpers/postgres';
 

@@ -11,8 +11,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
-import { clientConfig } from '../../src/postgres/dsn';
-import { pgPoolFactory } from '../../src/postgres/pools';
+import { clientConfig } from '../../src/postgres/connections/dsn';
+import { pgPoolFactory } from '../../src/postgres/connections/pools';
 import { engineBackend, type EngineBackend } from '../helpers/engine-backend';
 import { startPostgres, type PostgresServer, type ServerTls } from '../helpers/postgres';
 

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client, Pool } from 'pg';
-import { createUser } from '../../src/postgres/create-user';
-import { renewUser, UserGone } from '../../src/postgres/renew-user';
-import { revokeUser, userExists } from '../../src/postgres/revoke-user';
+import { createUser } from '../../src/postgres/users/create-user';
+import { renewUser, UserGone } from '../../src/postgres/users/renew-user';
+import { revokeUser, userExists } from '../../src/postgres/users/revoke-user';
 import { startPostgres, type PostgresServer } from '../helpers/postgres';
 
 const CREATE = [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}'`, 'GRANT SELECT ON t TO "{{name}}"'];

@@ -4,12 +4,12 @@
 
 import { FORWARD_WRITES, genericNameRegex, type FieldData, type Path } from '../../framework';
 import { errorResponse, type Request, type Response } from '../../vault';
-import { clientConfig } from '../dsn';
+import { clientConfig } from '../connections/dsn';
 import type { Engine } from '../engine';
-import { refusedStatement } from '../refused-statement';
-import { revokeUser } from '../revoke-user';
-import { UsernameTemplateError } from '../username';
-import { describeDatabaseError } from '../verify';
+import { refusedStatement } from '../sql/refused-statement';
+import { revokeUser } from './revoke-user';
+import { UsernameTemplateError } from './username';
+import { describeDatabaseError } from '../connections/verify';
 import { matchingRoles, usernamePattern } from './reconcile';
 
 const RECONCILE_FIELDS = {

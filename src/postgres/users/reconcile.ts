@@ -8,8 +8,8 @@
 // roles with REPLICATION and the built-in pg_* roles.
 
 import type { Pool } from 'pg';
-import { runQuery } from '../query';
-import type { UsernameTemplate } from '../username';
+import { runQuery } from '../sql/query';
+import type { UsernameTemplate } from './username';
 
 /**
  * Renders of a template that differ in everything a template can draw on:

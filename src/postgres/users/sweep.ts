@@ -22,12 +22,12 @@
 // tick retries); the other records are still processed.
 
 import type { Request } from '../../vault';
-import { clientConfig } from '../dsn';
+import { clientConfig } from '../connections/dsn';
 import type { Engine } from '../engine';
-import { revokeUser } from '../revoke-user';
-import { describeDatabaseError } from '../verify';
+import { revokeUser } from './revoke-user';
+import { describeDatabaseError } from '../connections/verify';
 import { forEachLimited } from './concurrency';
-import type { Role } from '../role';
+import type { Role } from '../roles/role';
 import type { UserRecord } from './record';
 import { indexed, type IndexedUser } from './user-records';
 

@@ -4,8 +4,8 @@ import { describe, it } from 'node:test';
 import type { ClientConfig } from 'pg';
 import { createLogger } from '../../../src/log';
 import { postgresBackendFactory } from '../../../src/postgres';
-import { clientConfig, hasLiteralUrlPassword, parseKeyValue, redactConnectionUrl } from '../../../src/postgres/dsn';
-import { roleAllowed, decodeConfig, encodeConfig } from '../../../src/postgres/connection-config';
+import { clientConfig, hasLiteralUrlPassword, parseKeyValue, redactConnectionUrl } from '../../../src/postgres/connections/dsn';
+import { roleAllowed, decodeConfig, encodeConfig } from '../../../src/postgres/connections/connection-config';
 import { ErrorKind, VaultError, type Backend, type Operation } from '../../../src/vault';
 import { InmemStorage, StaticSystemView, testRequest } from '../../helpers/fakes';
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeConfig } from '../../../src/postgres/connection-config';
+import { decodeConfig } from '../../../src/postgres/connections/connection-config';
 import { poolConfig } from '../../../src/postgres/engine';
 
 describe('pool settings from a config', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { likeEscape, templatePrefix, usernamePattern } from '../../../../src/postgres/users/reconcile';
-import { compileUsernameTemplate, DEFAULT_USERNAME_TEMPLATE } from '../../../../src/postgres/username';
+import { compileUsernameTemplate, DEFAULT_USERNAME_TEMPLATE } from '../../../../src/postgres/users/username';
 
 describe('reconcile pattern from a username template', () => {
   const table: Array<[string, string]> = [

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 
-import { DEFAULT_PASSWORD_LENGTH, generatePassword, scramSha256Verifier } from '../../../src/postgres/password.js';
+import { DEFAULT_PASSWORD_LENGTH, generatePassword, scramSha256Verifier } from '../../../../src/postgres/users/password.js';
 
 const ALPHABET = /^[A-Za-z0-9_-]+$/;
 const CLASSES: ReadonlyArray<readonly [string, RegExp]> = [

@@ -12,8 +12,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ConnectionOptions } from 'node:tls';
-import { clientConfig, unusedTlsWarnings, type ConnectionTarget } from '../../../src/postgres/dsn';
-import type { SslSetting } from '../../../src/postgres/sslmode';
+import { clientConfig, unusedTlsWarnings, type ConnectionTarget } from '../../../../src/postgres/connections/dsn';
+import type { SslSetting } from '../../../../src/postgres/connections/sslmode';
 
 /** A CA and a client certificate with key, made once with openssl. */
 interface Material {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { Pool } from 'pg';
-import { createLogger } from '../../../src/log';
-import { PoolRegistry } from '../../../src/postgres/pools';
-import { membershipGrant } from '../../../src/postgres/server-facts';
+import { createLogger } from '../../../../src/log';
+import { PoolRegistry } from '../../../../src/postgres/connections/pools';
+import { membershipGrant } from '../../../../src/postgres/connections/server-facts';
 
 const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { creationQuery, loginState, loginWarning } from '../../../src/postgres/create-user';
+import { creationQuery, loginState, loginWarning } from '../../../../src/postgres/users/create-user';
 
 const USER = { username: 'v-app-1', passwordValue: 'pw', expiration: '2099-01-01 00:00:00+0000' };
 const PLAIN_BACKSTOP = `ALTER ROLE "v-app-1" VALID UNTIL '2099-01-01 00:00:00+0000'`;

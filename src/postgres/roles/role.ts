@@ -2,7 +2,7 @@
 // create, renew and revoke its users, and the lease durations. Stored at
 // `role/<name>`, as Vault's database engine does.
 
-import type { StoredKind } from './cached-store';
+import type { StoredKind } from '../cached-store';
 
 /** The only credential type: a username and password. */
 export const CREDENTIAL_TYPES = ['password'] as const;

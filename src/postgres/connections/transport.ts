@@ -17,7 +17,7 @@
 
 import * as net from 'node:net';
 import type { Client, ClientConfig, Pool, PoolClient, PoolConfig } from 'pg';
-import { sqlState } from './retry';
+import { sqlState } from '../sql/retry';
 import type { SslSetting } from './sslmode';
 
 /** node-postgres settings plus, for allow and prefer, the transport to retry with. */

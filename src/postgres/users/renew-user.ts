@@ -2,10 +2,10 @@
 // the role's renew_statements or, by default, ALTER ROLE … VALID UNTIL.
 
 import type { Pool } from 'pg';
-import { quoteIdentifier, quoteLiteral } from './quote';
-import { runQuery } from './query';
-import { sqlState, withConflictRetry } from './retry';
-import { renderStatement } from './sql-template';
+import { quoteIdentifier, quoteLiteral } from '../sql/quote';
+import { runQuery } from '../sql/query';
+import { sqlState, withConflictRetry } from '../sql/retry';
+import { renderStatement } from '../sql/sql-template';
 
 /** SQLSTATE undefined_object: ALTER ROLE on a role that does not exist. */
 const UNDEFINED_OBJECT = '42704';

@@ -6,15 +6,15 @@
 // rollback finds that the new password works and stores it. The old
 // password stops working; the config keeps working.
 
-import { deleteWal, FORWARD_WRITES, genericNameRegex, putWal, type FieldData, type Path } from '../framework';
-import { errorResponse, retryableError, type Request, type Response } from '../vault';
-import { hasLiteralUrlPassword } from './dsn';
-import type { Engine } from './engine';
-import { runQuery } from './query';
-import { refusedStatement } from './refused-statement';
-import { withConflictRetry } from './retry';
-import { renderStatement, TemplateError } from './sql-template';
-import { describeDatabaseError } from './verify';
+import { deleteWal, FORWARD_WRITES, genericNameRegex, putWal, type FieldData, type Path } from '../../framework';
+import { errorResponse, retryableError, type Request, type Response } from '../../vault';
+import { hasLiteralUrlPassword } from '../connections/dsn';
+import type { Engine } from '../engine';
+import { runQuery } from '../sql/query';
+import { refusedStatement } from '../sql/refused-statement';
+import { withConflictRetry } from '../sql/retry';
+import { renderStatement, TemplateError } from '../sql/sql-template';
+import { describeDatabaseError } from '../connections/verify';
 import { WAL_ROTATE_ROOT, type RotateRootWal } from './wal-rollback';
 
 /** Used when the config has no root_rotation_statements. */

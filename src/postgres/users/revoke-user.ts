@@ -1,9 +1,9 @@
 // Revoking a database user so that it always finishes (the default when a
 // role has no revocation_statements):
 //   0. unless the connection user is a superuser, it makes itself a member
-//      of the user (see server-facts.ts): a CREATEROLE admin on managed
-//      PostgreSQL may otherwise neither end the user's sessions nor take
-//      over its objects;
+//      of the user (see connections/server-facts.ts): a CREATEROLE admin
+//      on managed PostgreSQL may otherwise neither end the user's sessions
+//      nor take over its objects;
 //   1. NOLOGIN, so nothing reconnects;
 //   2. terminate the user's sessions;
 //   3. in every database where pg_shdepend shows something of the user's
@@ -15,12 +15,12 @@
 // again after a timeout or restart. Custom statements get the same guarantee.
 
 import type { ClientConfig, Pool } from 'pg';
-import { runQuery, withClient } from './query';
-import { quoteIdentifier, quoteLiteral } from './quote';
-import { withConflictRetry, sqlState } from './retry';
-import { membershipGrant, probeServer, type ServerFacts } from './server-facts';
-import { renderStatement } from './sql-template';
-import { connectClient } from './transport';
+import { runQuery, withClient } from '../sql/query';
+import { quoteIdentifier, quoteLiteral } from '../sql/quote';
+import { withConflictRetry, sqlState } from '../sql/retry';
+import { membershipGrant, probeServer, type ServerFacts } from '../connections/server-facts';
+import { renderStatement } from '../sql/sql-template';
+import { connectClient } from '../connections/transport';
 
 /** Where and how to reach the database as the connection's (root) user. */
 export interface RevokeTarget {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { quoteIdentifier, quoteLiteral } from '../../../src/postgres/quote';
-import { lexSql } from '../../../src/postgres/sql-lexer';
-import { renderStatement, templateVariables, TemplateError, type TemplateValues } from '../../../src/postgres/sql-template';
-import { splitStatements } from '../../../src/postgres/statements';
+import { quoteIdentifier, quoteLiteral } from '../../../../src/postgres/sql/quote';
+import { lexSql } from '../../../../src/postgres/sql/sql-lexer';
+import { renderStatement, templateVariables, TemplateError, type TemplateValues } from '../../../../src/postgres/sql/sql-template';
+import { splitStatements } from '../../../../src/postgres/sql/statements';
 
 const VALUES: TemplateValues = { name: 'v-app-x1', username: 'root', password: 'A1a-pw', expiration: '2030-01-02 03:04:05+0000' };
 

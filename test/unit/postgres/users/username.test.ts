@@ -9,7 +9,7 @@ import {
   compileUsernameTemplate,
   generateUsername,
   type UsernameInputs,
-} from '../../../src/postgres/username.js';
+} from '../../../../src/postgres/users/username.js';
 
 const INPUTS: UsernameInputs = { displayName: 'token-alice', roleName: 'readonly' };
 /** 2024-01-02T15:04:05.067Z, a Tuesday: every layout element differs from Go's reference time. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { lexSql, SqlLexError, type SegmentKind } from '../../../src/postgres/sql-lexer';
-import { parseStatementsInput, splitStatements } from '../../../src/postgres/statements';
+import { lexSql, SqlLexError, type SegmentKind } from '../../../../src/postgres/sql/sql-lexer';
+import { parseStatementsInput, splitStatements } from '../../../../src/postgres/sql/statements';
 
 /** Kinds and texts of the segments, whitespace dropped. */
 function tokens(sql: string): Array<[SegmentKind, string]> {

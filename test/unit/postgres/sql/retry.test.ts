@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isTransientConflict, MAX_ATTEMPTS, withConflictRetry } from '../../../src/postgres/retry';
+import { isTransientConflict, MAX_ATTEMPTS, withConflictRetry } from '../../../../src/postgres/sql/retry';
 
 /** An error shaped like node-postgres' DatabaseError. */
 function dbError(code: string, fields: { schema?: string; table?: string; constraint?: string } = {}): Error {

@@ -1,8 +1,8 @@
 // `config/:name` and `config/`: database connections, with the field names
 // and defaults of Vault's database engine (path_config_connection.go).
 
-import { FORWARD_WRITES, genericNameRegex, optionalTrailingSlash, type FieldData, type Path } from '../framework';
-import { errorResponse, type Request, type Response } from '../vault';
+import { FORWARD_WRITES, genericNameRegex, optionalTrailingSlash, type FieldData, type Path } from '../../framework';
+import { errorResponse, type Request, type Response } from '../../vault';
 import {
   CONFIG_DEFAULTS,
   PASSWORD_AUTHENTICATIONS,
@@ -11,10 +11,10 @@ import {
   type PasswordAuthentication,
 } from './connection-config';
 import { ConnectionStringError, clientConfig, hasLiteralUrlPassword, unusedTlsWarnings } from './dsn';
-import type { Engine } from './engine';
-import { sentOrStored } from './field-update';
-import { statementListProblem } from './statements';
-import { compileUsernameTemplate, generateUsername } from './username';
+import type { Engine } from '../engine';
+import { sentOrStored } from '../field-update';
+import { statementListProblem } from '../sql/statements';
+import { compileUsernameTemplate, generateUsername } from '../users/username';
 import { DatabaseUnreachable } from './verify';
 
 const CONFIG_FIELDS = {

@@ -24,13 +24,13 @@
 // the backstop, so for them 25001 is always a failure.
 
 import type { Pool, PoolClient } from 'pg';
-import { creationQuery, loginState, type LoginState, type NewUser } from './create-user';
-import { quoteIdentifier } from './quote';
-import { renewQuery } from './renew-user';
-import { sqlState } from './retry';
-import { revocationQuery } from './revoke-user';
-import { TemplateError } from './sql-template';
-import { describeDatabaseError } from './verify';
+import { creationQuery, loginState, type LoginState, type NewUser } from '../users/create-user';
+import { quoteIdentifier } from '../sql/quote';
+import { renewQuery } from '../users/renew-user';
+import { sqlState } from '../sql/retry';
+import { revocationQuery } from '../users/revoke-user';
+import { TemplateError } from '../sql/sql-template';
+import { describeDatabaseError } from '../connections/verify';
 
 /** The statement lists of a role that are tried. */
 export interface RoleStatements {

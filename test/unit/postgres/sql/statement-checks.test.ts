@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { statementListProblem, transactionControl } from '../../../src/postgres/statements';
+import { statementListProblem, transactionControl } from '../../../../src/postgres/sql/statements';
 
 describe('statement checks', () => {
   it('finds transaction control by the first words, after comments', () => {

@@ -13,12 +13,12 @@
 // plain ALTER ROLE instead.
 
 import type { Pool } from 'pg';
-import { quoteIdentifier, quoteLiteral } from './quote';
-import { runQuery } from './query';
-import { DUPLICATE_OBJECT, sqlState, withConflictRetry } from './retry';
+import { quoteIdentifier, quoteLiteral } from '../sql/quote';
+import { runQuery } from '../sql/query';
+import { DUPLICATE_OBJECT, sqlState, withConflictRetry } from '../sql/retry';
 import { userExists } from './revoke-user';
-import { lexSql } from './sql-lexer';
-import { renderStatement, type TemplateValues } from './sql-template';
+import { lexSql } from '../sql/sql-lexer';
+import { renderStatement, type TemplateValues } from '../sql/sql-template';
 
 /** Values the creation statements are rendered with. */
 export interface NewUser {

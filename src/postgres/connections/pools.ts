@@ -3,8 +3,8 @@
 // loaded on first use too, so a plugin start that serves no request stays fast.
 
 import type { Pool, PoolConfig } from 'pg';
-import type { Logger } from '../log';
-import { withClient } from './query';
+import type { Logger } from '../../log';
+import { withClient } from '../sql/query';
 import { probeServer, type ServerFacts } from './server-facts';
 import { transportPool, type ConnectConfig } from './transport';
 

@@ -1,26 +1,26 @@
 // `creds/:name`: issues a database user under a lease.
 //
-// Crash safety: a user record (users/record.ts) in state `issuing` is
+// Crash safety: a user record (record.ts) in state `issuing` is
 // written before CREATE ROLE and turned `issued`, with the lease end, before
 // the response is built. Whenever the process dies, the periodic sweep
-// (users/sweep.ts) finds the record: an `issuing` one whose request can no
+// (sweep.ts) finds the record: an `issuing` one whose request can no
 // longer be running is rolled back, an `issued` one is dropped once its
 // lease end plus a grace has passed. No role outlives its lease, whether or
 // not Vault ever learned of it.
 
-import { calculateTtl, FORWARD_WRITES, genericNameRegex, secretResponse, type FieldData, type Path, type SecretType, type TtlResult } from '../framework';
-import { errorMessage, errorResponse, retryableError, type Request, type Response } from '../vault';
-import { roleAllowed } from './connection-config';
+import { calculateTtl, FORWARD_WRITES, genericNameRegex, secretResponse, type FieldData, type Path, type SecretType, type TtlResult } from '../../framework';
+import { errorMessage, errorResponse, retryableError, type Request, type Response } from '../../vault';
+import { roleAllowed } from '../connections/connection-config';
 import { createUser, loginWarning, type LoginState } from './create-user';
-import type { Connection, Engine } from './engine';
+import type { Connection, Engine } from '../engine';
 import { formatExpiration, validUntil } from './expiration';
-import { sqlState } from './retry';
-import type { Role } from './role';
+import { sqlState } from '../sql/retry';
+import type { Role } from '../roles/role';
 import type { CredsInternalData } from './secret-creds';
-import { leaseEndAt, type UserRecord } from './users/record';
-import { indexed } from './users/user-records';
+import { leaseEndAt, type UserRecord } from './record';
+import { indexed } from './user-records';
 import { generateUsername, UsernameTemplateError } from './username';
-import { describeDatabaseError } from './verify';
+import { describeDatabaseError } from '../connections/verify';
 
 /** The creds path. */
 export function credsPaths(engine: Engine, creds: SecretType): Path[] {

@@ -4,18 +4,18 @@
 // (validate-role.ts), so a typo is a 400 at role write rather than a failure
 // at the first `creds` read or a lease that cannot be revoked.
 
-import { calculateTtl, FORWARD_WRITES, genericNameRegex, optionalTrailingSlash, type FieldData, type Path } from '../framework';
-import { errorMessage, errorResponse, retryableError, type Request, type Response } from '../vault';
-import type { LoginState } from './create-user';
-import type { Engine } from './engine';
-import { sentOrStored } from './field-update';
-import { formatExpiration, validUntil } from './expiration';
-import { refusedStatement } from './refused-statement';
+import { calculateTtl, FORWARD_WRITES, genericNameRegex, optionalTrailingSlash, type FieldData, type Path } from '../../framework';
+import { errorMessage, errorResponse, retryableError, type Request, type Response } from '../../vault';
+import type { LoginState } from '../users/create-user';
+import type { Engine } from '../engine';
+import { sentOrStored } from '../field-update';
+import { formatExpiration, validUntil } from '../users/expiration';
+import { refusedStatement } from '../sql/refused-statement';
 import { CREDENTIAL_TYPES, roleReadView, type CredentialType, type Role } from './role';
-import { parseStatementsInput, statementListProblem } from './statements';
-import { generateUsername, UsernameTemplateError } from './username';
+import { parseStatementsInput, statementListProblem } from '../sql/statements';
+import { generateUsername, UsernameTemplateError } from '../users/username';
 import { tryRoleStatements, type RoleTrial, type StatementProblem } from './validate-role';
-import { describeDatabaseError } from './verify';
+import { describeDatabaseError } from '../connections/verify';
 
 const STATEMENTS_NOTE =
   'Accepts a ";"-separated string, a JSON array, or base64 of either; DO $$ … $$ bodies and quoted ";" are kept intact.';

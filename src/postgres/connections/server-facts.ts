@@ -9,7 +9,7 @@
 // neither INHERIT nor SET), which allows the same grant.
 
 import type { ClientBase } from 'pg';
-import { quoteIdentifier } from './quote';
+import { quoteIdentifier } from '../sql/quote';
 
 /** The server's major version and the connection user's standing; asked once per pool. */
 export interface ServerFacts {

@@ -11,17 +11,17 @@
 // the user is gone. Where storage is read-only (a performance standby)
 // both answer Vault's read-only error before anything else.
 
-import { calculateTtl, storageReadOnly, type SecretType } from '../framework';
-import { ErrorKind, errorMessage, GO_ZERO_TIME, ReadOnlyError, retryableError, VaultError, type Request, type Response, type Secret } from '../vault';
-import { clientConfig } from './dsn';
-import type { Engine } from './engine';
+import { calculateTtl, storageReadOnly, type SecretType } from '../../framework';
+import { ErrorKind, errorMessage, GO_ZERO_TIME, ReadOnlyError, retryableError, VaultError, type Request, type Response, type Secret } from '../../vault';
+import { clientConfig } from '../connections/dsn';
+import type { Engine } from '../engine';
 import { formatExpiration, validUntil } from './expiration';
 import { renewUser, UserGone } from './renew-user';
-import type { Role } from './role';
+import type { Role } from '../roles/role';
 import { revokeUser } from './revoke-user';
-import { numberField, stringField, stringListField } from './stored-fields';
-import { leaseEndAt, type UserRecord } from './users/record';
-import { describeDatabaseError } from './verify';
+import { numberField, stringField, stringListField } from '../stored-fields';
+import { leaseEndAt, type UserRecord } from './record';
+import { describeDatabaseError } from '../connections/verify';
 
 /** Vault's database engine calls its dynamic secret type `creds`; so do we. */
 export const CREDS_SECRET_TYPE = 'creds';

@@ -9,13 +9,13 @@
 //   - rotate-root: the root password was (perhaps) changed but the new one
 //     never stored: keep whichever password actually works.
 
-import type { WalRollbackFunc } from '../framework';
-import type { Request } from '../vault';
-import { clientConfig } from './dsn';
-import type { Engine } from './engine';
-import { revokeUser } from './revoke-user';
-import { stringField, stringListField } from './stored-fields';
-import { DatabaseUnreachable } from './verify';
+import type { WalRollbackFunc } from '../../framework';
+import type { Request } from '../../vault';
+import { clientConfig } from '../connections/dsn';
+import type { Engine } from '../engine';
+import { revokeUser } from '../users/revoke-user';
+import { stringField, stringListField } from '../stored-fields';
+import { DatabaseUnreachable } from '../connections/verify';
 
 /** WAL kind written before CREATE ROLE in creds by versions before user records. */
 export const WAL_CREATED_USER = 'created-user';

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { ConnectionTarget } from './dsn';
 import { redactConnectionUrl } from './dsn';
-import type { StoredKind } from './cached-store';
+import type { StoredKind } from '../cached-store';
 
 /** How the plugin sets passwords on the roles it creates. */
 export type PasswordAuthentication = 'scram-sha-256' | 'password';
