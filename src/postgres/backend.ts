@@ -9,6 +9,7 @@ import { configPaths } from './connections/path-config';
 import { credsPaths } from './users/path-creds';
 import { rolePaths } from './roles/path-roles';
 import { rootPaths } from './rotation/path-rotate-root';
+import { staticRolePaths } from './rotation/path-static-roles';
 import { credsSecret } from './users/secret-creds';
 import { reconcilePaths } from './users/path-reconcile';
 import { userPaths } from './users/path-users';
@@ -31,7 +32,14 @@ Configure a connection with config/<name>, define roles with roles/<name>,
 then read creds/<role> to get a username and password under a Vault lease.
 When the lease is revoked or expires the user is dropped; renewing the lease
 extends the user's VALID UNTIL. rotate-root/<name> gives the connection's
-root user a password only Vault knows.
+root user a password only Vault knows, and with rotation_period or
+rotation_schedule on the config the plugin does so on a schedule.
+
+static-roles/<name> hands an existing database user's password to Vault:
+static-creds/<name> returns it, the plugin rotates it on the role's
+rotation_period or rotation_schedule, and rotate-role/<name> rotates it now.
+With rotation_strategy=dual two users take turns, so a password handed out
+keeps working for a full rotation after the next one.
 
 Every user is recorded before it is created: users/ lists who holds which
 database user, and a periodic sweep drops users whose lease has ended even
@@ -46,6 +54,7 @@ export function enginePaths(engine: Engine, creds: SecretType = credsSecret(engi
     ...rolePaths(engine),
     ...credsPaths(engine, creds),
     ...rootPaths(engine),
+    ...staticRolePaths(engine),
     ...userPaths(engine),
     ...reconcilePaths(engine),
   ];
@@ -60,6 +69,7 @@ export function postgresBackendFactory(log: Logger, options: Omit<EngineOptions,
       userSweepGrace: durationOption(conf.config, USER_SWEEP_GRACE_OPTION) ?? options.userSweepGrace,
       log: log.child({ '@module': 'postgres', mount: conf.backendUuid }),
     });
+    engine.rotations.attach(conf.storage, conf.systemView);
     const creds = credsSecret(engine);
     const sweep = new UserSweep(engine);
     return new FrameworkBackend({
@@ -70,8 +80,15 @@ export function postgresBackendFactory(log: Logger, options: Omit<EngineOptions,
       // background, spares the first one after a start the wait.
       initialize: async (storage) => {
         engine.users.index(storage).catch((err: unknown) => engine.log.warn({ error: errorMessage(err) }, 'loading the user index failed; the next request tries again'));
+        // Rebuilds the rotation schedule and finishes interrupted rotations.
+        void engine.rotations.start();
       },
-      periodic: (req) => sweep.run(req),
+      // The rotation tick here too: if Vault skipped initialize (a crash
+      // restart), the first rollback starts the queue.
+      periodic: async (req) => {
+        await engine.rotations.tick();
+        await sweep.run(req);
+      },
       walRollback: walRollback(engine),
       walRollbackMinAge: engine.walRollbackMinAge,
       now: engine.now,

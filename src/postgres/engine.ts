@@ -1,6 +1,7 @@
-// The state one mount's engine shares across its paths: cached configs and
-// roles, the user records and their index, the per-config pools, compiled
-// username templates, and how passwords are made. One instance per backend
+// The state one mount's engine shares across its paths: cached configs,
+// roles and static roles, the user records and their index, the per-config
+// pools, the rotation queue, compiled username templates, and how passwords
+// are made. One instance per backend
 // instance (mount).
 
 import type { ClientConfig, Pool, PoolConfig } from 'pg';
@@ -15,6 +16,8 @@ import { generatePassword, scramSha256Verifier } from './users/password';
 import { PoolRegistry, type PoolFactory } from './connections/pools';
 import type { ServerFacts } from './connections/server-facts';
 import { ROLE_KIND } from './roles/role';
+import { RotationQueue, type RotationQueueOptions } from './rotation/queue';
+import { STATIC_ROLE_KIND } from './rotation/static-role';
 import { UserRecords } from './users/user-records';
 import { compileUsernameTemplate, DEFAULT_USERNAME_TEMPLATE, type UsernameTemplate } from './users/username';
 import { DEFAULT_CONNECT_TIMEOUT_MS, verifyConnection } from './connections/verify';
@@ -44,6 +47,8 @@ export interface EngineOptions {
    * Absent: checkpoints do nothing.
    */
   crashAt?: string;
+  /** How the rotation queue runs (tick, spreading, backoff). Absent: its defaults. */
+  rotation?: RotationQueueOptions;
 }
 
 /** A config with its pool. */
@@ -67,6 +72,9 @@ export const DEFAULT_USER_SWEEP_GRACE = 120;
 export class Engine {
   readonly configs = new CachedStore(CONFIG_KIND);
   readonly roles = new CachedStore(ROLE_KIND);
+  readonly staticRoles = new CachedStore(STATIC_ROLE_KIND);
+  /** Automated rotation of static roles and root passwords; see rotation/queue.ts. */
+  readonly rotations: RotationQueue;
   /** Every database user this mount created and has not dropped yet. */
   readonly users: UserRecords;
   readonly pools: PoolRegistry;
@@ -92,6 +100,7 @@ export class Engine {
     this.userSweepGrace = options.userSweepGrace ?? DEFAULT_USER_SWEEP_GRACE;
     this.now = options.now ?? (() => new Date());
     this.#crashAt = options.crashAt;
+    this.rotations = new RotationQueue(this, options.rotation);
   }
 
   /** A point where a crash must not leave anything behind; see EngineOptions.crashAt. */
@@ -143,14 +152,17 @@ export class Engine {
 
   /** A storage key changed elsewhere: drop what was derived from it. */
   invalidate(key: string): void {
+    this.rotations.keyChanged(key);
     if (this.users.invalidate(key)) return;
     this.roles.invalidate(key);
+    this.staticRoles.invalidate(key);
     const name = this.configs.invalidate(key);
     if (name !== undefined) void this.pools.close(name);
   }
 
   /** Releases every pool (unmount, seal, reload). */
   async close(): Promise<void> {
+    await this.rotations.stop();
     await this.pools.closeAll();
   }
 }

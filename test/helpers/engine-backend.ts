@@ -7,6 +7,7 @@
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/log';
 import { postgresBackendFactory } from '../../src/postgres';
+import type { EngineOptions } from '../../src/postgres/engine';
 import type { Backend, Operation, Request, Response, Secret } from '../../src/vault';
 import { InmemStorage, StaticSystemView, testRequest } from './fakes';
 import type { PostgresServer } from './postgres';
@@ -36,8 +37,15 @@ export interface EngineBackend {
 
 const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 
-/** A backend for one mount with mount `options` (e.g. `{ user_sweep_grace: '30s' }`); its clock starts at `start`. */
-export async function engineBackend(options: Record<string, string> = {}, start = new Date('2030-01-01T00:00:00Z')): Promise<EngineBackend> {
+/**
+ * A backend for one mount with mount `options` (e.g. `{ user_sweep_grace: '30s' }`); its clock starts at `start`.
+ * The rotation queue runs no timer unless `engineOptions.rotation` asks for one.
+ */
+export async function engineBackend(
+  options: Record<string, string> = {},
+  start = new Date('2030-01-01T00:00:00Z'),
+  engineOptions: Omit<EngineOptions, 'log' | 'now'> = {},
+): Promise<EngineBackend> {
   const storage = new InmemStorage();
   const systemView = new StaticSystemView();
   const clock: TestClock = {
@@ -46,7 +54,8 @@ export async function engineBackend(options: Record<string, string> = {}, start 
       this.now = new Date(this.now.getTime() + seconds * 1000);
     },
   };
-  const backend = await postgresBackendFactory(silent, { now: () => clock.now })({ config: options, backendUuid: 'test', storage, systemView });
+  // No rotation timer: the test's clock and its rollback ticks decide when rotations run.
+  const backend = await postgresBackendFactory(silent, { rotation: { tickMs: 0 }, ...engineOptions, now: () => clock.now })({ config: options, backendUuid: 'test', storage, systemView });
   const call: EngineBackend['call'] = (operation, path, data = {}, extra = {}) =>
     backend.handleRequest(testRequest({ operation, path, data, storage, systemView, ...extra }));
   return {

@@ -16,7 +16,7 @@ test('README path reference matches the engine\'s OpenAPI document (run npm run 
 
 test('the reference covers every path and the key fields with their defaults', () => {
   const md = apiReferenceMarkdown();
-  for (const p of ['/config/{name}', '/roles/{name}', '/creds/{name}', '/rotate-root/{name}', '/reset/{name}', '/users/', '/users/{username}', '/reconcile/{name}']) {
+  for (const p of ['/config/{name}', '/roles/{name}', '/creds/{name}', '/rotate-root/{name}', '/reset/{name}', '/users/', '/users/{username}', '/reconcile/{name}', '/static-roles/{name}', '/static-roles/', '/static-creds/{name}', '/rotate-role/{name}']) {
     assert.ok(md.includes(`#### \`${p}\``), p);
   }
   assert.match(md, /\| `max_open_connections` \| integer \| `4` \|/);
@@ -24,4 +24,7 @@ test('the reference covers every path and the key fields with their defaults', (
   assert.match(md, /\| `verify_connection` \| boolean \| `true` \|/);
   assert.match(md, /\| `max_live_credentials` \| integer \| `0` \|/);
   assert.match(md, /\| `dry_run` \| boolean \| `true` \|/);
+  assert.match(md, /\| `rotation_strategy` \| string \| `"single"` \|/);
+  assert.match(md, /\| `skip_import_rotation` \| boolean \| `false` \|/);
+  assert.match(md, /\| `disable_automated_rotation` \| boolean \| `false` \|/);
 });

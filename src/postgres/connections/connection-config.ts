@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { ConnectionTarget } from './dsn';
 import { redactConnectionUrl } from './dsn';
 import type { StoredKind } from '../cached-store';
+import type { RotationTiming } from '../rotation-schedule';
 
 /** How the plugin sets passwords on the roles it creates. */
 export type PasswordAuthentication = 'scram-sha-256' | 'password';
@@ -35,6 +36,10 @@ export interface ConnectionConfig extends ConnectionTarget {
   passwordAuthentication: PasswordAuthentication;
   /** Statements run by rotate-root; empty: ALTER ROLE … PASSWORD. */
   rootRotationStatements: string[];
+  /** Automated root rotation (rotation_period, or rotation_schedule with rotation_window); NO_ROTATION: none. */
+  rootRotation: RotationTiming;
+  /** Automated root rotation is switched off (the timing is kept). */
+  disableAutomatedRotation: boolean;
 }
 
 /** Defaults of a new config, as Vault's database engine has them. */
@@ -60,6 +65,10 @@ interface StoredConfig {
   allowed_roles: string[];
   password_policy: string;
   root_credentials_rotate_statements: string[];
+  rotation_period: number;
+  rotation_schedule: string;
+  rotation_window: number;
+  disable_automated_rotation: boolean;
   connection_details: {
     connection_url: string;
     username: string;
@@ -84,6 +93,10 @@ function toStored(config: ConnectionConfig): StoredConfig {
     allowed_roles: config.allowedRoles,
     password_policy: config.passwordPolicy,
     root_credentials_rotate_statements: config.rootRotationStatements,
+    rotation_period: config.rootRotation.period,
+    rotation_schedule: config.rootRotation.schedule,
+    rotation_window: config.rootRotation.window,
+    disable_automated_rotation: config.disableAutomatedRotation,
     connection_details: {
       connection_url: config.connectionUrl,
       username: config.username,
@@ -116,6 +129,8 @@ export function decodeConfig(value: Buffer): ConnectionConfig {
     allowedRoles: stored.allowed_roles ?? [],
     passwordPolicy: stored.password_policy ?? '',
     rootRotationStatements: stored.root_credentials_rotate_statements ?? [],
+    rootRotation: { period: stored.rotation_period ?? 0, schedule: stored.rotation_schedule ?? '', window: stored.rotation_window ?? 0 },
+    disableAutomatedRotation: stored.disable_automated_rotation ?? false,
     connectionUrl: d.connection_url ?? '',
     username: d.username ?? '',
     password: d.password ?? '',

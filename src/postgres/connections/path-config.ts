@@ -16,6 +16,7 @@ import { sentOrStored } from '../field-update';
 import { statementListProblem } from '../sql/statements';
 import { compileUsernameTemplate, generateUsername } from '../users/username';
 import { DatabaseUnreachable } from './verify';
+import { NO_ROTATION, rootRotationTiming } from '../rotation-schedule';
 
 const CONFIG_FIELDS = {
   name: { type: 'string', description: 'Name of this database connection.', required: true },
@@ -83,6 +84,26 @@ const CONFIG_FIELDS = {
   },
   tls_certificate: { type: 'string', description: 'PEM client certificate for certificate authentication; sent whenever the connection uses TLS.' },
   private_key: { type: 'string', description: 'PEM private key of tls_certificate. Never returned by reads.', sensitive: true },
+  rotation_period: {
+    type: 'duration',
+    description:
+      'Rotate the root password automatically this often (at least 5s), as rotate-root does. Mutually exclusive with rotation_schedule; 0 turns it off.',
+  },
+  rotation_schedule: {
+    type: 'string',
+    description:
+      'Rotate the root password automatically at the times of this five-field cron schedule, in UTC (e.g. "0 3 * * SAT"). Mutually exclusive with rotation_period; "" turns it off.',
+  },
+  rotation_window: {
+    type: 'duration',
+    description:
+      'With rotation_schedule: how long after each scheduled time the rotation may still run (at least 1h); past it, the rotation waits for the next scheduled time. 0: no limit.',
+  },
+  disable_automated_rotation: {
+    type: 'bool',
+    description: 'Stop rotating the root password automatically, keeping rotation_period or rotation_schedule for later.',
+    default: false,
+  },
 } as const;
 
 /** The two config paths. */
@@ -143,7 +164,21 @@ async function writeConfig(engine: Engine, req: Request, data: FieldData): Promi
     tlsCa: pick('tls_ca', existing?.tlsCa, str),
     tlsCertificate: pick('tls_certificate', existing?.tlsCertificate, str),
     privateKey: pick('private_key', existing?.privateKey, str),
+    rootRotation: existing?.rootRotation ?? NO_ROTATION,
+    disableAutomatedRotation: pick('disable_automated_rotation', existing?.disableAutomatedRotation, (f) => data.getBool(f)),
   };
+  const sentField = <T>(field: string, read: (f: string) => T): T | undefined => (data.getOk(field).ok ? read(field) : undefined);
+  const timing = rootRotationTiming(
+    {
+      period: sentField('rotation_period', (f) => data.getDuration(f)),
+      schedule: sentField('rotation_schedule', str),
+      window: sentField('rotation_window', (f) => data.getDuration(f)),
+    },
+    config.rootRotation,
+    engine.now(),
+  );
+  if ('problem' in timing) return errorResponse(timing.problem);
+  config.rootRotation = timing.timing;
 
   const problem = validateConfig(config);
   if (problem) return errorResponse(problem);
@@ -164,6 +199,7 @@ async function writeConfig(engine: Engine, req: Request, data: FieldData): Promi
   }
   await engine.configs.put(req.storage, name, config);
   await engine.pools.close(name);
+  await engine.rotations.rootConfigChanged(req.storage, name, existing?.rootRotation);
   const warnings = [...passwordInUrlWarning(config), ...unusedTlsWarnings(config)];
   return warnings.length > 0 ? { warnings } : undefined;
 }
@@ -212,6 +248,7 @@ async function deleteConfig(engine: Engine, req: Request, data: FieldData): Prom
   const name = data.getString('name');
   await engine.configs.delete(req.storage, name);
   await engine.pools.close(name);
+  await engine.rotations.rootConfigChanged(req.storage, name, undefined);
   return undefined;
 }
 
@@ -228,4 +265,10 @@ Reads never return the password, the private key or a password embedded in
 connection_url. With verify_connection=true (the default) the write fails
 with PostgreSQL's error if the database cannot be reached or refuses the
 credentials, and nothing is stored.
+
+Automated root rotation: with rotation_period (e.g. "24h") or
+rotation_schedule (five-field cron, UTC, optionally with rotation_window),
+the plugin rotates the root password as rotate-root/<name> does, WAL-protected
+against crashes. disable_automated_rotation=true pauses it. Rotations are
+never run on a performance standby or performance secondary.
 `.trim();

@@ -104,6 +104,8 @@ type StatementField = keyof typeof ALLOWED_VARIABLES;
 
 async function writeRole(engine: Engine, req: Request, data: FieldData): Promise<Response | undefined> {
   const name = data.getString('name');
+  // One name space for roles/ and static-roles/, as in Vault.
+  if ((await engine.staticRoles.get(req.storage, name)) !== undefined) return errorResponse(`role "${name}" is a static role (static-roles/${name}); role and static role names must be unique`);
   const existing = await engine.roles.get(req.storage, name);
 
   const statements = (field: StatementField, stored: string[] | undefined): string[] =>

@@ -1,24 +1,16 @@
 // `rotate-root/:name` and `reset/:name`.
 //
 // rotate-root gives the connection's root user a new password only Vault
-// knows. A WAL entry holding the new password is written first; if the
-// process dies after the database changed but before the config was saved,
-// rollback finds that the new password works and stores it. The old
-// password stops working; the config keeps working.
+// knows (rotate-root.ts; the same rotation runs on the config's
+// rotation_period or rotation_schedule, queue.ts). Rotating resets that
+// schedule: the next automated rotation is one period (or the next
+// scheduled time) after this one.
 
-import { deleteWal, FORWARD_WRITES, genericNameRegex, putWal, type FieldData, type Path } from '../../framework';
-import { errorResponse, retryableError, type Request, type Response } from '../../vault';
-import { hasLiteralUrlPassword } from '../connections/dsn';
+import { FORWARD_WRITES, genericNameRegex, type FieldData, type Path } from '../../framework';
+import { errorResponse, type Request, type Response } from '../../vault';
 import type { Engine } from '../engine';
-import { runQuery } from '../sql/query';
-import { refusedStatement } from '../sql/refused-statement';
-import { withConflictRetry } from '../sql/retry';
-import { renderStatement, TemplateError } from '../sql/sql-template';
-import { describeDatabaseError } from '../connections/verify';
-import { WAL_ROTATE_ROOT, type RotateRootWal } from './wal-rollback';
-
-/** Used when the config has no root_rotation_statements. */
-const DEFAULT_ROTATION_STATEMENT = 'ALTER ROLE {{username}} WITH PASSWORD {{password}}';
+import { rootLockKey } from './queue';
+import { rotateRootPassword } from './rotate-root';
 
 const NAME_FIELD = { name: { type: 'string', description: 'Name of the database connection.', required: true } } as const;
 
@@ -48,42 +40,12 @@ export function rootPaths(engine: Engine): Path[] {
 
 async function rotateRoot(engine: Engine, req: Request, data: FieldData): Promise<Response | undefined> {
   const name = data.getString('name');
-  const conn = await engine.connection(req.storage, name);
-  if (!conn) return errorResponse(`connection "${name}" does not exist`);
-  const { config } = conn;
-  if (config.username === '') return errorResponse(`connection "${name}" has no username field; rotate-root needs it to know whose password to change`);
-  if (hasLiteralUrlPassword(config.connectionUrl)) {
-    return errorResponse('connection_url contains a literal password; use {{password}} and the password field before rotating');
-  }
-
-  const { password, value } = await engine.newPassword(req.systemView, config, config.passwordPolicy);
-  const statements = config.rootRotationStatements.length > 0 ? config.rootRotationStatements : [DEFAULT_ROTATION_STATEMENT];
-  let text: string;
-  try {
-    text = statements.map((s) => renderStatement(s, { name: config.username, username: config.username, password: value })).join(';\n');
-  } catch (err) {
-    // Statements stored before config writes checked them.
-    if (!(err instanceof TemplateError)) throw err;
-    return errorResponse(`root_rotation_statements of connection "${name}": ${err.message}`);
-  }
-
-  const wal: RotateRootWal = { name, new_password: password };
-  const walId = await putWal(req.storage, WAL_ROTATE_ROOT, wal);
-  try {
-    await withConflictRetry(() => runQuery(conn.pool, text));
-  } catch (err) {
-    await deleteWal(req.storage, walId);
-    const message = `changing the root password of connection "${name}" failed: ${describeDatabaseError(err)}`;
-    // The server refused the statement (syntax, privileges): nothing changed, and only the config can fix it.
-    if (refusedStatement(err)) return errorResponse(config.rootRotationStatements.length > 0 ? `${message}; check root_rotation_statements` : message);
-    throw retryableError(message, err);
-  }
-  engine.checkpoint('rotate-root-after-alter');
-  await engine.configs.put(req.storage, name, { ...config, password });
-  await engine.pools.close(name);
-  await deleteWal(req.storage, walId);
-  engine.log.info({ config: name }, 'rotated root password');
-  return undefined;
+  const outcome = await engine.rotations.withLock(rootLockKey(name), async () => {
+    const problem = await rotateRootPassword(engine, req.storage, req.systemView, name);
+    if (problem === undefined) await engine.rotations.rootRotated(req.storage, name);
+    return problem;
+  });
+  return outcome === undefined ? undefined : errorResponse(outcome);
 }
 
 async function reset(engine: Engine, req: Request, data: FieldData): Promise<Response | undefined> {

@@ -7,15 +7,20 @@
 //     upgrade are still settled. Issuance now records users instead (see
 //     users/sweep.ts);
 //   - rotate-root: the root password was (perhaps) changed but the new one
-//     never stored: keep whichever password actually works.
+//     never stored: keep whichever password actually works;
+//   - static-rotation: a static role's password was (perhaps) changed but
+//     the new one never stored: finish the rotation with that password
+//     (rotate-static.ts). The rotation queue finishes such entries as soon
+//     as the plugin starts; rollback is the backstop.
 
 import type { WalRollbackFunc } from '../../framework';
-import type { Request } from '../../vault';
+import type { Request, Storage } from '../../vault';
 import { clientConfig } from '../connections/dsn';
 import type { Engine } from '../engine';
 import { revokeUser } from '../users/revoke-user';
 import { stringField, stringListField } from '../stored-fields';
 import { DatabaseUnreachable } from '../connections/verify';
+import { WAL_STATIC_ROTATION } from './rotate-static';
 
 /** WAL kind written before CREATE ROLE in creds by versions before user records. */
 export const WAL_CREATED_USER = 'created-user';
@@ -43,7 +48,10 @@ export function walRollback(engine: Engine): WalRollbackFunc {
       case WAL_CREATED_USER:
         return rollbackCreatedUser(engine, req, data);
       case WAL_ROTATE_ROOT:
-        return rollbackRotateRoot(engine, req, data);
+        await finishRootRotation(engine, req.storage, data);
+        return;
+      case WAL_STATIC_ROTATION:
+        return engine.rotations.finishFromRollback(req.storage, req.systemView, data);
       default:
         // An entry this version does not know: keeping it forever helps no
         // one, and failing would block the other entries' reports.
@@ -65,21 +73,26 @@ async function rollbackCreatedUser(engine: Engine, req: Request, data: unknown):
   engine.log.info({ username, role: stringField(data, 'role') }, 'dropped database user of an unfinished request');
 }
 
-async function rollbackRotateRoot(engine: Engine, req: Request, data: unknown): Promise<void> {
+/**
+ * Settles a rotate-root entry: when its new password works, stores it (the
+ * database has it but the config was never updated) and returns true; false
+ * when there is nothing to store (the config is gone, already has it, or the
+ * new password does not work: the change never reached the database).
+ */
+export async function finishRootRotation(engine: Engine, storage: Storage, data: unknown): Promise<boolean> {
   const name = stringField(data, 'name');
   const newPassword = stringField(data, 'new_password');
-  const config = await engine.configs.get(req.storage, name);
-  if (!config || newPassword === '' || config.password === newPassword) return;
+  const config = await engine.configs.get(storage, name);
+  if (!config || newPassword === '' || config.password === newPassword) return false;
   const candidate = { ...config, password: newPassword };
   try {
     await engine.verify(clientConfig(candidate));
   } catch (err) {
-    // The new password does not work: the change never reached the database.
-    if (err instanceof DatabaseUnreachable) return;
+    if (err instanceof DatabaseUnreachable) return false;
     throw err;
   }
-  // The database has the new password but the config was never updated.
-  await engine.configs.put(req.storage, name, candidate);
+  await engine.configs.put(storage, name, candidate);
   await engine.pools.close(name);
   engine.log.info({ config: name }, 'completed an interrupted root rotation');
+  return true;
 }

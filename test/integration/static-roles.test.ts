@@ -1,0 +1,395 @@
+/**
+ * static-roles/, static-creds/, rotate-role/ and automated root rotation
+ * against a real PostgreSQL, on the engine's backend with a clock the test
+ * moves: every rotation is followed by a login with what static-creds
+ * returns, and the password it replaced is tried too.
+ */
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { Client } from 'pg';
+import { REPLICATION_STATE } from '../../src/framework';
+import { engineBackend, expectOk, pgConnection, type EngineBackend } from '../helpers/engine-backend';
+import { startPostgres, type PostgresServer } from '../helpers/postgres';
+import { waitUntil } from '../helpers/wait';
+
+const ROOT_USER = 'vault-root';
+const ROOT_PASSWORD = 'root-password-123';
+
+describe('static roles', () => {
+  let pg: PostgresServer;
+  let admin: Client;
+  let e: EngineBackend;
+  let seq = 0;
+
+  /** True when `password` logs in as `user`; false when PostgreSQL refuses that password. */
+  const logsIn = async (user: string, password: string): Promise<boolean> => {
+    const client = new Client({ host: '127.0.0.1', port: pg.port, database: 'postgres', user, password });
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      return true;
+    } catch (err) {
+      if ((err as { code?: string }).code === '28P01') return false;
+      throw err;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
+  /** A new database user with a known password. */
+  const newUser = async (password = 'initial-password-1'): Promise<string> => {
+    const name = `app-user-${++seq}`;
+    await admin.query(`CREATE ROLE "${name}" LOGIN PASSWORD '${password}'`);
+    return name;
+  };
+  const creds = async (name: string): Promise<Record<string, unknown>> => expectOk(await e.call('read', `static-creds/${name}`), 'static-creds')?.data ?? {};
+  const error = (resp: { data?: Record<string, unknown> } | undefined): string => String(resp?.data?.['error'] ?? '');
+
+  before(async () => {
+    pg = await startPostgres();
+    admin = new Client({ connectionString: pg.url });
+    await admin.connect();
+    await admin.query(`CREATE ROLE "${ROOT_USER}" LOGIN CREATEROLE PASSWORD '${ROOT_PASSWORD}'`);
+  });
+  after(async () => {
+    await admin?.end();
+    await pg?.stop();
+  });
+  beforeEach(async () => {
+    e = await engineBackend();
+    expectOk(await e.call('update', 'config/main', pgConnection(pg)), 'config');
+  });
+
+  it('rotates the password on create, hands it out, and rotates it again when the period is up', async () => {
+    const user = await newUser();
+    expectOk(await e.call('update', 'static-roles/app', { db_name: 'main', username: user, rotation_period: '1h' }), 'static role');
+    assert.equal(await logsIn(user, 'initial-password-1'), false, 'the password was rotated on import');
+    const first = await creds('app');
+    assert.equal(first['username'], user);
+    assert.equal(first['rotation_period'], 3600);
+    assert.equal(first['ttl'], 3600);
+    assert.equal(first['last_vault_rotation'], e.clock.now.toISOString());
+    assert.equal(await logsIn(user, String(first['password'])), true);
+
+    e.clock.advance(1800);
+    await e.rollback();
+    assert.equal((await creds('app'))['password'], first['password'], 'not due yet');
+    assert.equal((await creds('app'))['ttl'], 1800);
+
+    e.clock.advance(1801);
+    await e.rollback();
+    const second = await creds('app');
+    assert.notEqual(second['password'], first['password']);
+    assert.equal(await logsIn(user, String(second['password'])), true);
+    assert.equal(await logsIn(user, String(first['password'])), false);
+    assert.equal(second['last_vault_rotation'], e.clock.now.toISOString());
+  });
+
+  it('static-roles read never returns the password; list shows the role', async () => {
+    const user = await newUser();
+    expectOk(await e.call('update', 'static-roles/app', { db_name: 'main', username: user, rotation_period: '1h' }), 'static role');
+    const password = String((await creds('app'))['password']);
+    const read = (await e.call('read', 'static-roles/app'))?.data ?? {};
+    assert.equal(read['username'], user);
+    assert.equal(read['rotation_period'], 3600);
+    assert.equal(read['rotation_strategy'], 'single');
+    assert.deepEqual(read['rotation_statements'], []);
+    assert.equal(read['credential_type'], 'password');
+    assert.ok(!JSON.stringify(read).includes(password));
+    assert.ok(!('password' in read));
+    assert.deepEqual((await e.call('list', 'static-roles/'))?.data?.['keys'], ['app']);
+  });
+
+  it('rotate-role rotates now and the next rotation counts from it', async () => {
+    const user = await newUser();
+    expectOk(await e.call('update', 'static-roles/app', { db_name: 'main', username: user, rotation_period: '1h' }), 'static role');
+    const before = await creds('app');
+    e.clock.advance(600);
+    expectOk(await e.call('update', 'rotate-role/app'), 'rotate-role');
+    const after = await creds('app');
+    assert.notEqual(after['password'], before['password']);
+    assert.equal(await logsIn(user, String(after['password'])), true);
+    assert.equal(await logsIn(user, String(before['password'])), false);
+    assert.equal(after['ttl'], 3600);
+    assert.match(error(await e.call('update', 'rotate-role/nope')), /no static role/);
+  });
+
+  it('skip_import_rotation keeps the existing password until the first rotation', async () => {
+    const user = await newUser('kept-password-1');
+    expectOk(await e.call('update', 'static-roles/app', { db_name: 'main', username: user, rotation_period: '1h', skip_import_rotation: true }), 'static role');
+    assert.equal(await logsIn(user, 'kept-password-1'), true);
+    const c = await creds('app');
+    assert.equal(c['username'], user);
+    assert.equal(c['password'], '');
+    assert.equal(c['last_vault_rotation'], '0001-01-01T00:00:00Z');
+    e.clock.advance(3601);
+    await e.rollback();
+    const rotated = await creds('app');
+    assert.equal(await logsIn(user, String(rotated['password'])), true);
+    assert.equal(await logsIn(user, 'kept-password-1'), false);
+  });
+
+  it('dual: a password handed out keeps working until the rotation after next', async () => {
+    const a = await newUser();
+    const b = await newUser();
+    expectOk(await e.call('update', 'static-roles/dual', { db_name: 'main', username: a, secondary_username: b, rotation_strategy: 'dual', rotation_period: '1h' }), 'static role');
+    const c1 = await creds('dual');
+    assert.equal(c1['username'], a);
+    assert.equal(await logsIn(a, String(c1['password'])), true);
+
+    e.clock.advance(3601);
+    await e.rollback();
+    const c2 = await creds('dual');
+    assert.equal(c2['username'], b, 'the other user is handed out after a rotation');
+    assert.equal(await logsIn(b, String(c2['password'])), true);
+    assert.equal(await logsIn(a, String(c1['password'])), true, 'the previous password still works');
+
+    e.clock.advance(3601);
+    await e.rollback();
+    const c3 = await creds('dual');
+    assert.equal(c3['username'], a);
+    assert.equal(await logsIn(a, String(c3['password'])), true);
+    assert.equal(await logsIn(b, String(c2['password'])), true, 'the previous password still works');
+    assert.equal(await logsIn(a, String(c1['password'])), false, 'the one before that is gone');
+    assert.equal((await e.call('read', 'static-roles/dual'))?.data?.['secondary_username'], b);
+  });
+
+  it('a cron schedule fires inside its window, and a missed window waits for the next scheduled time', async () => {
+    // The clock starts at 2030-01-01T00:00:00Z.
+    const user = await newUser();
+    expectOk(await e.call('update', 'static-roles/cron', { db_name: 'main', username: user, rotation_schedule: '0 */2 * * *', rotation_window: '1h' }), 'static role');
+    const c0 = await creds('cron');
+    assert.equal(c0['rotation_schedule'], '0 */2 * * *');
+    assert.equal(c0['rotation_window'], 3600);
+    assert.equal(c0['ttl'], 7200);
+
+    e.clock.advance(7200 + 30); // 02:00:30, inside the window
+    await e.rollback();
+    const c1 = await creds('cron');
+    assert.notEqual(c1['password'], c0['password']);
+    assert.equal(await logsIn(user, String(c1['password'])), true);
+
+    e.clock.advance(3 * 3600); // 05:00:30: the 04:00 window closed at 05:00
+    await e.rollback();
+    const c2 = await creds('cron');
+    assert.equal(c2['password'], c1['password'], 'no rotation outside the window');
+    assert.equal(c2['ttl'], 3600 - 30, 'waits for 06:00');
+
+    e.clock.advance(3600 - 30 + 10); // 06:00:10
+    await e.rollback();
+    const c3 = await creds('cron');
+    assert.notEqual(c3['password'], c1['password']);
+    assert.equal(await logsIn(user, String(c3['password'])), true);
+    assert.equal(await logsIn(user, String(c1['password'])), false);
+  });
+
+  it('rotations that fall due together are spread over ticks, all of them rotated', async () => {
+    const names = ['s1', 's2', 's3', 's4', 's5', 's6'];
+    const first = new Map<string, unknown>();
+    for (const name of names) {
+      expectOk(await e.call('update', `static-roles/${name}`, { db_name: 'main', username: await newUser(), rotation_period: '1h' }), 'static role');
+      first.set(name, (await creds(name))['password']);
+    }
+    e.clock.advance(3601);
+    await e.rollback();
+    const rotated = async () => {
+      let n = 0;
+      for (const name of names) if ((await creds(name))['password'] !== first.get(name)) n++;
+      return n;
+    };
+    const afterOne = await rotated();
+    assert.ok(afterOne > 0 && afterOne < names.length, `one tick rotated ${afterOne} of ${names.length}`);
+    await e.rollback();
+    assert.equal(await rotated(), names.length);
+  });
+
+  it('a failed rotation is reported on static-creds and retried with backoff', async () => {
+    const user = await newUser();
+    expectOk(await e.call('update', 'static-roles/app', { db_name: 'main', username: user, rotation_period: '1h' }), 'static role');
+    const before = await creds('app');
+    // The connection user can no longer change the password: the rotation fails in the database.
+    await admin.query(`ALTER ROLE "${user}" SUPERUSER`);
+    await admin.query(`ALTER ROLE "${ROOT_USER}" NOSUPERUSER`).catch(() => undefined);
+    try {
+      expectOk(await e.call('update', 'config/main', pgConnection(pg, { username: ROOT_USER, password: ROOT_PASSWORD })), 'config');
+      e.clock.advance(3601);
+      await e.rollback().catch(() => undefined);
+      const failed = await creds('app');
+      assert.equal(failed['password'], before['password']);
+      assert.match(String(failed['last_rotation_error']), /permission|must be superuser|privilege/i);
+      assert.equal(await logsIn(user, String(failed['password'])), true, 'the stored password still works');
+    } finally {
+      await admin.query(`ALTER ROLE "${user}" NOSUPERUSER`);
+    }
+    // After the backoff the retry succeeds and clears the error.
+    e.clock.advance(10);
+    await e.rollback();
+    const fixed = await creds('app');
+    assert.notEqual(fixed['password'], before['password']);
+    assert.equal(fixed['last_rotation_error'], undefined);
+    assert.equal(await logsIn(user, String(fixed['password'])), true);
+  });
+
+  it('deleting a static role leaves the database user and its password', async () => {
+    const user = await newUser();
+    expectOk(await e.call('update', 'static-roles/app', { db_name: 'main', username: user, rotation_period: '1h' }), 'static role');
+    const c = await creds('app');
+    await e.call('delete', 'static-roles/app');
+    assert.equal((await e.call('read', 'static-roles/app')), undefined);
+    assert.equal(await logsIn(user, String(c['password'])), true);
+    e.clock.advance(7200);
+    await e.rollback();
+    assert.equal(await logsIn(user, String(c['password'])), true, 'no rotation after delete');
+  });
+
+  it('refuses bad input with a 400 naming the field', async () => {
+    const user = await newUser();
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ db_name: 'main', rotation_period: '1h' }, /username is required/],
+      [{ db_name: 'main', username: user }, /rotation_schedule or rotation_period must be provided/],
+      [{ db_name: 'main', username: user, rotation_period: '2s' }, /rotation_period must be 5 seconds or more/],
+      [{ db_name: 'main', username: user, rotation_period: '1h', rotation_schedule: '* * * * *' }, /mutually exclusive/],
+      [{ db_name: 'main', username: user, rotation_schedule: '* * * *' }, /rotation_schedule.*5 fields/],
+      [{ db_name: 'main', username: user, rotation_schedule: '0 0 * * *', rotation_window: '10m' }, /rotation_window must be 3600 seconds or more/],
+      [{ db_name: 'main', username: user, rotation_period: '1h', rotation_window: '2h' }, /rotation_window is invalid with use of rotation_period/],
+      [{ db_name: 'main', username: 'no-such-user', rotation_period: '1h' }, /"no-such-user" do not exist/],
+      [{ db_name: 'nope', username: user, rotation_period: '1h' }, /db_name "nope"/],
+      [{ db_name: 'main', username: user, rotation_period: '1h', credential_type: 'rsa_private_key' }, /credential_type must be password/],
+      [{ db_name: 'main', username: user, rotation_period: '1h', rotation_strategy: 'triple' }, /rotation_strategy must be one of single, dual/],
+      [{ db_name: 'main', username: user, rotation_period: '1h', rotation_strategy: 'dual' }, /secondary_username is required/],
+      [{ db_name: 'main', username: user, rotation_period: '1h', rotation_statements: 'ALTER ROLE {{name}} WITH PASSWORD {{nope}}' }, /rotation_statements/],
+      [{ db_name: 'main', username: user, rotation_period: '1h', rotation_statements: 'ALTER ROLEX {{name}}' }, /rotation_statements failed in a test transaction/],
+    ];
+    for (const [data, message] of cases) {
+      const resp = await e.call('update', 'static-roles/bad', data);
+      assert.match(error(resp), message, JSON.stringify(data));
+    }
+    assert.equal(await e.call('read', 'static-roles/bad'), undefined, 'nothing stored');
+    assert.equal(await logsIn(user, 'initial-password-1'), true, 'nothing rotated');
+
+    expectOk(await e.call('update', 'static-roles/ok', { db_name: 'main', username: user, rotation_period: '1h' }), 'static role');
+    assert.match(error(await e.call('update', 'static-roles/ok', { username: 'other' })), /username cannot be changed/);
+    expectOk(await e.call('update', 'roles/dyn', { db_name: 'main', creation_statements: `CREATE ROLE "{{name}}" LOGIN PASSWORD '{{password}}'` }), 'role');
+    assert.match(error(await e.call('update', 'static-roles/dyn', { db_name: 'main', username: user, rotation_period: '1h' })), /must be unique/);
+    assert.match(error(await e.call('update', 'roles/ok', { db_name: 'main', creation_statements: `CREATE ROLE "{{name}}"` })), /must be unique/);
+  });
+
+  it('custom rotation_statements are used, with the same safe templating', async () => {
+    const user = await newUser();
+    expectOk(
+      await e.call('update', 'static-roles/custom', {
+        db_name: 'main',
+        username: user,
+        rotation_period: '1h',
+        rotation_statements: ['ALTER ROLE {{name}} WITH PASSWORD {{password}}', 'ALTER ROLE {{name}} CONNECTION LIMIT 7'],
+      }),
+      'static role',
+    );
+    const c = await creds('custom');
+    assert.equal(await logsIn(user, String(c['password'])), true);
+    const { rows } = await admin.query<{ rolconnlimit: number }>('SELECT rolconnlimit FROM pg_roles WHERE rolname = $1', [user]);
+    assert.equal(rows[0]?.rolconnlimit, 7);
+  });
+
+  it('rotates the root password on the connection\'s rotation_period, and the connection keeps working', async () => {
+    const root = `root-${++seq}`;
+    await admin.query(`CREATE ROLE "${root}" LOGIN CREATEROLE PASSWORD 'root-initial-1'`);
+    expectOk(await e.call('update', 'config/rooted', pgConnection(pg, { username: root, password: 'root-initial-1', rotation_period: '1h' })), 'config');
+    const read = (await e.call('read', 'config/rooted'))?.data ?? {};
+    assert.equal(read['rotation_period'], 3600);
+    assert.equal(read['disable_automated_rotation'], false);
+    e.clock.advance(1800);
+    await e.rollback();
+    assert.equal(await logsIn(root, 'root-initial-1'), true, 'not due yet');
+    e.clock.advance(1801);
+    await e.rollback();
+    assert.equal(await logsIn(root, 'root-initial-1'), false, 'rotated');
+    // The connection works with the password only Vault knows.
+    const user = await newUser();
+    expectOk(await e.call('update', 'static-roles/via-rooted', { db_name: 'rooted', username: user, rotation_period: '1h' }), 'static role on the rotated connection');
+
+    // disable_automated_rotation stops it.
+    expectOk(await e.call('update', 'config/rooted', { disable_automated_rotation: true }), 'config');
+    e.clock.advance(7200);
+    await e.rollback();
+    expectOk(await e.call('update', 'static-roles/via-rooted', { rotation_period: '2h' }), 'still works');
+  });
+
+  it('root rotation on a cron schedule; bad root rotation settings are refused', async () => {
+    const root = `root-${++seq}`;
+    await admin.query(`CREATE ROLE "${root}" LOGIN CREATEROLE PASSWORD 'root-initial-2'`);
+    expectOk(await e.call('update', 'config/cron', pgConnection(pg, { username: root, password: 'root-initial-2', rotation_schedule: '30 * * * *', rotation_window: '1h' })), 'config');
+    e.clock.advance(29 * 60);
+    await e.rollback();
+    assert.equal(await logsIn(root, 'root-initial-2'), true, 'not due yet');
+    e.clock.advance(2 * 60);
+    await e.rollback();
+    assert.equal(await logsIn(root, 'root-initial-2'), false, 'rotated at :30');
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ rotation_period: '1h', rotation_schedule: '0 * * * *' }, /mutually exclusive/],
+      [{ rotation_period: '1s' }, /rotation_period must be 5 seconds or more/],
+      [{ rotation_schedule: 'every day' }, /rotation_schedule/],
+      [{ rotation_schedule: '0 * * * *', rotation_window: '5m' }, /rotation_window/],
+    ];
+    for (const [data, message] of bad) assert.match(error(await e.call('update', 'config/cron', data)), message, JSON.stringify(data));
+  });
+
+  it('a performance standby never rotates, and forwards static role writes and rotate-role', async () => {
+    const user = await newUser();
+    expectOk(await e.call('update', 'static-roles/app', { db_name: 'main', username: user, rotation_period: '1h' }), 'static role');
+    const before = await creds('app');
+    e.systemView.replication = REPLICATION_STATE.performanceStandby;
+    e.clock.advance(3601);
+    await e.rollback();
+    // The standby reads what storage holds; the password was not changed.
+    assert.equal((await creds('app'))['password'], before['password']);
+    assert.equal(await logsIn(user, String(before['password'])), true);
+    await assert.rejects(e.call('update', 'rotate-role/app'), (err: Error) => /read-only|ReadOnly/i.test(`${err.name} ${err.message}`));
+    await assert.rejects(e.call('update', 'static-roles/app', { rotation_period: '2h' }), (err: Error) => /read-only|ReadOnly/i.test(`${err.name} ${err.message}`));
+    e.systemView.replication = 0;
+    await e.rollback();
+    const after = await creds('app');
+    assert.notEqual(after['password'], before['password']);
+    assert.equal(await logsIn(user, String(after['password'])), true);
+  });
+});
+
+describe('the rotation queue on its own timer', () => {
+  let pg: PostgresServer;
+  let admin: Client;
+
+  before(async () => {
+    pg = await startPostgres();
+    admin = new Client({ connectionString: pg.url });
+    await admin.connect();
+    await admin.query(`CREATE ROLE "timer-user" LOGIN PASSWORD 'initial-password-1'`);
+  });
+  after(async () => {
+    await admin?.end();
+    await pg?.stop();
+  });
+
+  it('does nothing while the node is a performance standby (or secondary), and rotates once it is not', async () => {
+    const e = await engineBackend({}, undefined, { rotation: { tickMs: 20 } });
+    try {
+      expectOk(await e.call('update', 'config/main', pgConnection(pg)), 'config');
+      expectOk(await e.call('update', 'static-roles/app', { db_name: 'main', username: 'timer-user', rotation_period: '1h' }), 'static role');
+      const before = (await e.call('read', 'static-creds/app'))?.data ?? {};
+      for (const state of [REPLICATION_STATE.performanceStandby, REPLICATION_STATE.performanceSecondary]) {
+        e.systemView.replication = state;
+        e.clock.advance(3601);
+        // Many ticks of the timer (every 20 ms) go by; the in-memory storage would take any write.
+        await new Promise((r) => setTimeout(r, 1000));
+        assert.equal((await e.call('read', 'static-creds/app'))?.data?.['password'], before['password'], `no rotation in replication state ${state}`);
+      }
+      e.systemView.replication = 0;
+      e.clock.advance(11);
+      await waitUntil('the active node to rotate', async () => (await e.call('read', 'static-creds/app'))?.data?.['password'] !== before['password'], 30_000);
+      const after = (await e.call('read', 'static-creds/app'))?.data ?? {};
+      const client = new Client({ host: '127.0.0.1', port: pg.port, database: 'postgres', user: 'timer-user', password: String(after['password']) });
+      await client.connect();
+      await client.end();
+    } finally {
+      await e.backend.cleanup();
+    }
+  });
+});
