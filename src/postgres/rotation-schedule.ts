@@ -11,6 +11,12 @@ import { CronError, parseCron } from './cron';
 export const MIN_ROTATION_PERIOD_SECONDS = 5;
 /** Shortest rotation_window, as Vault's sdk/rotation. */
 export const MIN_ROTATION_WINDOW_SECONDS = 3600;
+/**
+ * Longest rotation_period and rotation_window: Go's time.Duration in whole
+ * seconds (about 292 years), the longest Vault can hold. Longer ones would
+ * put the next rotation past the dates a clock can name.
+ */
+export const MAX_ROTATION_SECONDS = 9_223_372_036;
 
 /** When a password is rotated. Exactly one of `period` and `schedule` is set. */
 export interface RotationTiming {
@@ -40,7 +46,11 @@ export function rotates(timing: RotationTiming): boolean {
  * schedule names no time in the next five years.
  */
 export function nextRotation(timing: RotationTiming, from: Date): Date | undefined {
-  if (timing.period > 0) return new Date(from.getTime() + timing.period * 1000);
+  if (timing.period > 0) {
+    // A period stored before it was bounded can overflow the date range: no time to rotate at.
+    const next = new Date(from.getTime() + timing.period * 1000);
+    return Number.isNaN(next.getTime()) ? undefined : next;
+  }
   if (timing.schedule === '') return undefined;
   return parseCron(timing.schedule).next(from);
 }
@@ -86,6 +96,7 @@ export function staticRoleTiming(sent: SentTiming, stored: RotationTiming | unde
   }
   if (sent.period !== undefined) {
     if (sent.period < MIN_ROTATION_PERIOD_SECONDS) return { problem: `rotation_period must be ${MIN_ROTATION_PERIOD_SECONDS} seconds or more` };
+    if (sent.period > MAX_ROTATION_SECONDS) return { problem: TOO_LONG('rotation_period') };
     if (sent.window !== undefined) return { problem: 'rotation_window is invalid with use of rotation_period' };
     return { timing: { period: sent.period, schedule: '', window: 0 } };
   }
@@ -130,8 +141,11 @@ export function rootRotationTiming(sent: SentTiming, stored: RotationTiming, now
   if (timing.period !== 0 && timing.period < MIN_ROTATION_PERIOD_SECONDS) {
     return { problem: `rotation_period must be ${MIN_ROTATION_PERIOD_SECONDS} seconds or more` };
   }
+  if (timing.period > MAX_ROTATION_SECONDS) return { problem: TOO_LONG('rotation_period') };
   return checkSchedule(timing, now, 'failed to parse provided rotation_schedule', 'rotation_window is invalid');
 }
+
+const TOO_LONG = (field: string): string => `${field} must be ${MAX_ROTATION_SECONDS} seconds (about 292 years) or less`;
 
 /** The schedule parses and fires, and the window is long enough. */
 function checkSchedule(timing: RotationTiming, now: Date, parseProblem: string, windowProblem: string): TimingOutcome {
@@ -148,5 +162,6 @@ function checkSchedule(timing: RotationTiming, now: Date, parseProblem: string, 
   if (timing.window !== 0 && timing.window < MIN_ROTATION_WINDOW_SECONDS) {
     return { problem: `${windowProblem}: rotation_window must be ${MIN_ROTATION_WINDOW_SECONDS} seconds or more` };
   }
+  if (timing.window > MAX_ROTATION_SECONDS) return { problem: `${windowProblem}: ${TOO_LONG('rotation_window')}` };
   return { timing };
 }

@@ -258,6 +258,9 @@ describe('static roles', () => {
       [{ db_name: 'main', username: user, rotation_period: '1h', rotation_strategy: 'dual' }, /secondary_username is required/],
       [{ db_name: 'main', username: user, rotation_period: '1h', rotation_statements: 'ALTER ROLE {{name}} WITH PASSWORD {{nope}}' }, /rotation_statements/],
       [{ db_name: 'main', username: user, rotation_period: '1h', rotation_statements: 'ALTER ROLEX {{name}}' }, /rotation_statements failed in a test transaction/],
+      [{ db_name: 'main', username: user, rotation_period: 1e20 }, /rotation_period must be 9223372036 seconds .* or less/],
+      [{ db_name: 'main', username: user, rotation_period: '9223372037' }, /rotation_period must be 9223372036 seconds .* or less/],
+      [{ db_name: 'main', username: user, rotation_schedule: '0 0 * * *', rotation_window: 1e20 }, /rotation_window must be 9223372036 seconds .* or less/],
     ];
     for (const [data, message] of cases) {
       const resp = await e.call('update', 'static-roles/bad', data);
@@ -271,6 +274,37 @@ describe('static roles', () => {
     expectOk(await e.call('update', 'roles/dyn', { db_name: 'main', creation_statements: `CREATE ROLE "{{name}}" LOGIN PASSWORD '{{password}}'` }), 'role');
     assert.match(error(await e.call('update', 'static-roles/dyn', { db_name: 'main', username: user, rotation_period: '1h' })), /must be unique/);
     assert.match(error(await e.call('update', 'roles/ok', { db_name: 'main', creation_statements: `CREATE ROLE "{{name}}"` })), /must be unique/);
+  });
+
+  it('never manages the user the connection logs in as: refused at write, and not rotated if the config moves to it', async () => {
+    const root = `root-${++seq}`;
+    await admin.query(`CREATE ROLE "${root}" LOGIN CREATEROLE PASSWORD 'root-initial-3'`);
+    expectOk(await e.call('update', 'config/own', pgConnection(pg, { username: root, password: 'root-initial-3' })), 'config');
+    const other = await newUser();
+    assert.match(error(await e.call('update', 'static-roles/own', { db_name: 'own', username: root, rotation_period: '1h' })), /^username: .*"root-\d+" is the user connection "own" logs in as/);
+    assert.match(
+      error(await e.call('update', 'static-roles/own', { db_name: 'own', username: other, secondary_username: root, rotation_strategy: 'dual', rotation_period: '1h' })),
+      /^secondary_username: .*logs in as/,
+    );
+    assert.match(error(await e.call('update', 'static-roles/own', { db_name: 'own', username: root, rotation_period: '1h', skip_import_rotation: true })), /logs in as/);
+    assert.equal(await e.call('read', 'static-roles/own'), undefined, 'nothing stored');
+    assert.equal(await logsIn(root, 'root-initial-3'), true, 'the connection\'s password was not rotated');
+    assert.equal(await logsIn(other, 'initial-password-1'), true, 'nor the other user\'s');
+
+    // A role written first, then the connection changed to log in as its user: the rotation is refused, not run.
+    const user = await newUser();
+    expectOk(await e.call('update', 'static-roles/moved', { db_name: 'own', username: user, rotation_period: '1h' }), 'static role');
+    const before = await creds('moved');
+    await admin.query(`ALTER ROLE "${user}" CREATEROLE`);
+    expectOk(await e.call('update', 'config/own', { username: user, password: String(before['password']) }), 'config logging in as the static user');
+    e.clock.advance(3601);
+    await e.rollback();
+    const after = await creds('moved');
+    assert.equal(after['password'], before['password']);
+    assert.match(String(after['last_rotation_error']), /logs in as/);
+    assert.match(error(await e.call('update', 'rotate-role/moved')), /logs in as/);
+    assert.equal(await logsIn(user, String(before['password'])), true, 'the connection\'s password still works');
+    expectOk(await e.call('update', 'static-roles/via-own', { db_name: 'own', username: other, rotation_period: '1h', skip_import_rotation: true }), 'the connection still works');
   });
 
   it('custom rotation_statements are used, with the same safe templating', async () => {
@@ -329,8 +363,12 @@ describe('static roles', () => {
       [{ rotation_period: '1s' }, /rotation_period must be 5 seconds or more/],
       [{ rotation_schedule: 'every day' }, /rotation_schedule/],
       [{ rotation_schedule: '0 * * * *', rotation_window: '5m' }, /rotation_window/],
+      [{ rotation_period: 1e20 }, /rotation_period must be 9223372036 seconds .* or less/],
+      [{ rotation_schedule: '0 * * * *', rotation_window: 1e20 }, /rotation_window must be 9223372036 seconds .* or less/],
     ];
     for (const [data, message] of bad) assert.match(error(await e.call('update', 'config/cron', data)), message, JSON.stringify(data));
+    const kept = (await e.call('read', 'config/cron'))?.data ?? {};
+    assert.deepEqual([kept['rotation_period'], kept['rotation_schedule'], kept['rotation_window']], [0, '30 * * * *', 3600], 'a refused write stores nothing');
   });
 
   it('a performance standby never rotates, and forwards static role writes and rotate-role', async () => {

@@ -17,7 +17,7 @@ import { nextRotation, staticRoleTiming, type RotationTiming } from '../rotation
 import { refusedStatement } from '../sql/refused-statement';
 import { parseStatementsInput, statementListProblem } from '../sql/statements';
 import { staticLockKey } from './queue';
-import { missingUsers, ROTATION_VARIABLES, tryRotationStatements } from './rotate-static';
+import { connectionUser, connectionUserProblem, missingUsers, ROTATION_VARIABLES, tryRotationStatements } from './rotate-static';
 import { GO_ZERO_TIME_TEXT, isoTime, managedUsers, ROTATION_STRATEGIES, staticRoleReadView, type RotationStrategy, type StaticRole } from './static-role';
 
 const STATEMENTS_NOTE =
@@ -131,6 +131,9 @@ async function writeStaticRole(engine: Engine, req: Request, data: FieldData): P
     try {
       const missing = await missingUsers(conn.pool, managedUsers(role));
       if (missing.length > 0) return errorResponse(`database user(s) ${missing.map((u) => JSON.stringify(u)).join(', ')} do not exist on connection "${role.dbName}"; a static role manages existing users`);
+      const loginUser = await connectionUser(conn.pool);
+      const field = loginUser === role.username ? 'username' : role.rotationStrategy === 'dual' && loginUser === role.secondaryUsername ? 'secondary_username' : undefined;
+      if (field !== undefined) return errorResponse(`${field}: ${connectionUserProblem(loginUser, role.dbName)}`);
       const { value } = await engine.newPassword(req.systemView, conn.config, '');
       const problem = await tryRotationStatements(conn.pool, role.rotationStatements, managedUsers(role), value);
       if (problem !== undefined) return errorResponse(problem);

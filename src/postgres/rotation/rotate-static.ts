@@ -92,12 +92,18 @@ export async function rotateStaticRole(ctx: RotationContext, name: string, role:
   if (!roleAllowed(conn.config, name)) {
     return { kind: 'failed', refused: true, message: `"${name}" is not an allowed role of connection "${role.dbName}"; add it to that config's allowed_roles`, pending };
   }
-  let target = rotationTarget(role);
+  const target = pending?.username ?? rotationTarget(role);
+  // The config, rather than this role, may have changed to log in as the role's user since the role was written.
+  try {
+    if ((await connectionUser(conn.pool)) === target) return { kind: 'failed', refused: true, message: connectionUserProblem(target, role.dbName), pending };
+  } catch (err) {
+    return { kind: 'failed', refused: false, message: `changing the password of ${JSON.stringify(target)} failed: ${describeDatabaseError(err)}`, pending };
+  }
   let password: string;
   let value: string;
   let walId: string;
   if (pending !== undefined) {
-    ({ username: target, password, walId } = pending);
+    ({ password, walId } = pending);
     value = conn.config.passwordAuthentication === 'scram-sha-256' ? await scramSha256Verifier(password) : password;
   } else {
     const policy = role.credentialConfig['password_policy'] || conn.config.passwordPolicy;
@@ -152,6 +158,17 @@ export async function rotateStaticRole(ctx: RotationContext, name: string, role:
 function rotationQuery(statements: readonly string[], username: string, passwordValue: string): string {
   const list = statements.length > 0 ? statements : [DEFAULT_ROTATION_STATEMENT];
   return list.map((s) => renderStatement(s, { name: username, username, password: passwordValue })).join(';\n');
+}
+
+/** The user `pool`'s connections log in as: the one whose password the connection holds. */
+export async function connectionUser(pool: Pool): Promise<string> {
+  const { rows } = await runQuery<{ u: string }>(pool, 'SELECT session_user AS u');
+  return rows[0]?.u ?? '';
+}
+
+/** Why a static role may not manage `username`, the login user of connection `dbName`. */
+export function connectionUserProblem(username: string, dbName: string): string {
+  return `database user ${JSON.stringify(username)} is the user connection "${dbName}" logs in as; a static role rotating its password would lock the connection out (rotate it with rotate-root/${dbName} or the connection's rotation_period instead)`;
 }
 
 /** The users of `usernames` that do not exist in the database. */

@@ -54,6 +54,9 @@ describe('rotation timing', () => {
       [{ period: 60, window: 3600 }, /rotation_window is invalid with use of rotation_period/],
       [{ schedule: '0 0 * * *', window: 3599 }, /3600 seconds or more/],
       [{ schedule: '0 0 31 2 *' }, /rotation_schedule/],
+      [{ period: 1e20 }, /rotation_period must be 9223372036 seconds .* or less/],
+      [{ period: 9_223_372_037 }, /rotation_period must be 9223372036 seconds .* or less/],
+      [{ schedule: '0 0 * * *', window: 1e20 }, /rotation_window must be 9223372036 seconds .* or less/],
     ];
     for (const [sent, message] of problems) {
       const outcome = staticRoleTiming(sent, undefined, NOW);
@@ -70,5 +73,13 @@ describe('rotation timing', () => {
     assert.ok('problem' in both && /mutually exclusive/.test(both.problem));
     const window = rootRotationTiming({ window: 7200 }, period, NOW);
     assert.ok('problem' in window && /rotation_window/.test(window.problem));
+    const long = rootRotationTiming({ period: 1e20 }, NO_ROTATION, NOW);
+    assert.ok('problem' in long && /rotation_period must be 9223372036 seconds .* or less/.test(long.problem));
+    assert.deepEqual(rootRotationTiming({ period: 9_223_372_036 }, NO_ROTATION, NOW), { timing: { period: 9_223_372_036, schedule: '', window: 0 } });
+  });
+
+  it('nextRotation: a period past the dates a clock can name (stored before the limit) has no next time', () => {
+    assert.equal(nextRotation({ period: 1e20, schedule: '', window: 0 }, NOW), undefined);
+    assert.equal(nextRotation({ period: 9_223_372_036, schedule: '', window: 0 }, NOW)?.toISOString(), '2322-04-12T23:47:46.000Z');
   });
 });
