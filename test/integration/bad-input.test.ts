@@ -117,12 +117,14 @@ describe('bad input is a 400', () => {
   describe('root_rotation_statements', () => {
     const rotator = (extra: Record<string, unknown> = {}) => pgConnection(pg, { username: 'rotator', password: 'rotator-pw', ...extra });
 
-    it('refused at config write when they cannot be lexed, use a variable they cannot have, or hold NUL', async () => {
+    it('refused at config write when they cannot be lexed, use a variable they cannot have, hold NUL, or never set the password', async () => {
       for (const [statements, message] of [
         [["ALTER ROLE {{username}} WITH PASSWORD '{{password}}"], /root_rotation_statements: .*unterminated/],
         ['ALTER ROLE {{username}} VALID UNTIL {{expiration}}', /root_rotation_statements: \{\{expiration\}\} cannot be used here; allowed: \{\{name\}\}, \{\{username\}\}, \{\{password\}\}/],
         ['ALTER ROLE {{username}} WITH PASSWORD {{password}}\u0000', /root_rotation_statements: a statement contains a NUL character/],
         ['COMMIT', /root_rotation_statements: COMMIT is not allowed/],
+        ['SELECT 1', /root_rotation_statements: none of the statements uses \{\{password\}\}/],
+        [['ALTER ROLE {{username}} CONNECTION LIMIT 5'], /root_rotation_statements: none of the statements uses \{\{password\}\}/],
       ] as const) {
         assert.match(errorOf(await e.call('update', 'config/rot', rotator({ root_rotation_statements: statements }))), message);
       }

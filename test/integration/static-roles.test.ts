@@ -257,7 +257,9 @@ describe('static roles', () => {
       [{ db_name: 'main', username: user, rotation_period: '1h', rotation_strategy: 'triple' }, /rotation_strategy must be one of single, dual/],
       [{ db_name: 'main', username: user, rotation_period: '1h', rotation_strategy: 'dual' }, /secondary_username is required/],
       [{ db_name: 'main', username: user, rotation_period: '1h', rotation_statements: 'ALTER ROLE {{name}} WITH PASSWORD {{nope}}' }, /rotation_statements/],
-      [{ db_name: 'main', username: user, rotation_period: '1h', rotation_statements: 'ALTER ROLEX {{name}}' }, /rotation_statements failed in a test transaction/],
+      [{ db_name: 'main', username: user, rotation_period: '1h', rotation_statements: 'ALTER ROLEX {{name}} PASSWORD {{password}}' }, /rotation_statements failed in a test transaction/],
+      [{ db_name: 'main', username: user, rotation_period: '1h', rotation_statements: 'SELECT 1' }, /rotation_statements: none of the statements uses \{\{password\}\}/],
+      [{ db_name: 'main', username: user, rotation_period: '1h', rotation_statements: ['ALTER ROLE {{name}} CONNECTION LIMIT 3'] }, /rotation_statements: none of the statements uses \{\{password\}\}/],
       [{ db_name: 'main', username: user, rotation_period: 1e20 }, /rotation_period must be 9223372036 seconds .* or less/],
       [{ db_name: 'main', username: user, rotation_period: '9223372037' }, /rotation_period must be 9223372036 seconds .* or less/],
       [{ db_name: 'main', username: user, rotation_schedule: '0 0 * * *', rotation_window: 1e20 }, /rotation_window must be 9223372036 seconds .* or less/],
@@ -271,6 +273,11 @@ describe('static roles', () => {
 
     expectOk(await e.call('update', 'static-roles/ok', { db_name: 'main', username: user, rotation_period: '1h' }), 'static role');
     assert.match(error(await e.call('update', 'static-roles/ok', { username: 'other' })), /username cannot be changed/);
+    assert.match(error(await e.call('update', 'static-roles/ok', { rotation_statements: 'SELECT 1' })), /none of the statements uses \{\{password\}\}/);
+    const stored = String((await creds('ok'))['password']);
+    expectOk(await e.call('update', 'rotate-role/ok'), 'rotate-role');
+    assert.notEqual((await creds('ok'))['password'], stored);
+    assert.equal(await logsIn(user, String((await creds('ok'))['password'])), true, 'the role kept statements that set the password');
     expectOk(await e.call('update', 'roles/dyn', { db_name: 'main', creation_statements: `CREATE ROLE "{{name}}" LOGIN PASSWORD '{{password}}'` }), 'role');
     assert.match(error(await e.call('update', 'static-roles/dyn', { db_name: 'main', username: user, rotation_period: '1h' })), /must be unique/);
     assert.match(error(await e.call('update', 'roles/ok', { db_name: 'main', creation_statements: `CREATE ROLE "{{name}}"` })), /must be unique/);

@@ -13,7 +13,7 @@ import {
 import { ConnectionStringError, clientConfig, hasLiteralUrlPassword, unusedTlsWarnings } from './dsn';
 import type { Engine } from '../engine';
 import { sentOrStored } from '../field-update';
-import { statementListProblem } from '../sql/statements';
+import { passwordUnusedProblem, statementListProblem } from '../sql/statements';
 import { compileUsernameTemplate, generateUsername } from '../users/username';
 import { DatabaseUnreachable } from './verify';
 import { NO_ROTATION, rootRotationTiming } from '../rotation-schedule';
@@ -225,7 +225,7 @@ function validateConfig(config: ConnectionConfig): string | undefined {
       return `username_template is invalid: ${err instanceof Error ? err.message : String(err)}`;
     }
   }
-  const rotation = statementListProblem(config.rootRotationStatements, ROTATION_VARIABLES);
+  const rotation = statementListProblem(config.rootRotationStatements, ROTATION_VARIABLES) ?? passwordUnusedProblem(config.rootRotationStatements);
   if (rotation !== undefined) return `root_rotation_statements: ${rotation}`;
   return undefined;
 }

@@ -15,7 +15,7 @@ import { describeDatabaseError } from '../connections/verify';
 import type { Engine } from '../engine';
 import { nextRotation, staticRoleTiming, type RotationTiming } from '../rotation-schedule';
 import { refusedStatement } from '../sql/refused-statement';
-import { parseStatementsInput, statementListProblem } from '../sql/statements';
+import { parseStatementsInput, passwordUnusedProblem, statementListProblem } from '../sql/statements';
 import { staticLockKey } from './queue';
 import { connectionUser, connectionUserProblem, missingUsers, ROTATION_VARIABLES, tryRotationStatements } from './rotate-static';
 import { GO_ZERO_TIME_TEXT, isoTime, managedUsers, ROTATION_STRATEGIES, staticRoleReadView, type RotationStrategy, type StaticRole } from './static-role';
@@ -210,7 +210,7 @@ function buildRole(engine: Engine, data: FieldData, existing: StaticRole | undef
       return `rotation_statements could not be parsed: ${errorMessage(err)}`;
     }
   }
-  const statementProblem = statementListProblem(rotationStatements, ROTATION_VARIABLES);
+  const statementProblem = statementListProblem(rotationStatements, ROTATION_VARIABLES) ?? passwordUnusedProblem(rotationStatements);
   if (statementProblem !== undefined) return `rotation_statements: ${statementProblem}`;
 
   const credentialType = data.getString('credential_type');

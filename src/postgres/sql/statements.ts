@@ -102,6 +102,17 @@ export function statementListProblem(statements: readonly string[], allowed: rea
   return undefined;
 }
 
+/**
+ * A problem when a non-empty list of statements that sets a password never
+ * uses {{password}}: it would run without changing the password, and the
+ * new one would be stored (and handed out) all the same. Call after
+ * statementListProblem, which has lexed the statements.
+ */
+export function passwordUnusedProblem(statements: readonly string[]): string | undefined {
+  if (statements.length === 0 || statements.some((s) => templateVariables(s).includes('password'))) return undefined;
+  return 'none of the statements uses {{password}}, so they would not change the password';
+}
+
 /** One value as Vault's ParseArbitraryStringSlice sees it, before splitting. */
 function arbitraryStrings(value: string): string[] {
   const trimmed = value.trim();

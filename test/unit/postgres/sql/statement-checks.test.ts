@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { statementListProblem, transactionControl } from '../../../../src/postgres/sql/statements';
+import { passwordUnusedProblem, statementListProblem, transactionControl } from '../../../../src/postgres/sql/statements';
 
 describe('statement checks', () => {
   it('finds transaction control by the first words, after comments', () => {
@@ -37,5 +37,13 @@ describe('statement checks', () => {
     assert.equal(statementListProblem(["ALTER ROLE x PASSWORD '{{password}}'"], allowed), '{{password}} cannot be used here; allowed: {{name}}, {{username}}');
     assert.equal(statementListProblem(['SELECT 1\u0000'], allowed), 'a statement contains a NUL character');
     assert.match(String(statementListProblem(["SELECT 'open"], allowed)), /unterminated quoted string/);
+  });
+
+  it('a list that sets a password must use {{password}} somewhere; an empty list takes the default', () => {
+    assert.equal(passwordUnusedProblem([]), undefined);
+    assert.equal(passwordUnusedProblem(['ALTER ROLE {{name}} WITH PASSWORD {{password}}']), undefined);
+    assert.equal(passwordUnusedProblem(['ALTER ROLE {{name}} CONNECTION LIMIT 3', "ALTER ROLE {{name}} PASSWORD '{{password}}'"]), undefined);
+    assert.equal(passwordUnusedProblem(['SELECT 1']), 'none of the statements uses {{password}}, so they would not change the password');
+    assert.match(String(passwordUnusedProblem(['SELECT 1 -- {{password}}'])), /none of the statements uses/, 'a placeholder in a comment sets nothing');
   });
 });
