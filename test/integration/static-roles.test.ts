@@ -314,6 +314,25 @@ describe('static roles', () => {
     expectOk(await e.call('update', 'static-roles/via-own', { db_name: 'own', username: other, rotation_period: '1h', skip_import_rotation: true }), 'the connection still works');
   });
 
+  it('a database user belongs to one static role per connection', async () => {
+    const [a, b, c] = [await newUser(), await newUser(), await newUser()];
+    expectOk(await e.call('update', 'static-roles/first', { db_name: 'main', username: a, rotation_period: '1h' }), 'static role');
+    expectOk(await e.call('update', 'static-roles/pair', { db_name: 'main', username: b, secondary_username: c, rotation_strategy: 'dual', rotation_period: '1h' }), 'dual role');
+    const first = await creds('first');
+    assert.match(error(await e.call('update', 'static-roles/second', { db_name: 'main', username: a, rotation_period: '1h' })), new RegExp(`^username: database user "${a}" is already managed by static role "first"`));
+    assert.match(error(await e.call('update', 'static-roles/second', { db_name: 'main', username: c, rotation_period: '1h', skip_import_rotation: true })), /^username: .*static role "pair"/);
+    assert.match(
+      error(await e.call('update', 'static-roles/second', { db_name: 'main', username: await newUser(), secondary_username: a, rotation_strategy: 'dual', rotation_period: '1h' })),
+      /^secondary_username: .*static role "first"/,
+    );
+    assert.equal(await e.call('read', 'static-roles/second'), undefined, 'nothing stored');
+    assert.equal(await logsIn(a, String(first['password'])), true, 'the first role\'s password still works');
+    // A role's own users are no clash on update; once it is deleted, its users are free.
+    expectOk(await e.call('update', 'static-roles/first', { rotation_period: '2h' }), 'update');
+    await e.call('delete', 'static-roles/first');
+    expectOk(await e.call('update', 'static-roles/second', { db_name: 'main', username: a, rotation_period: '1h' }), 'the user is free again');
+  });
+
   it('custom rotation_statements are used, with the same safe templating', async () => {
     const user = await newUser();
     expectOk(

@@ -127,6 +127,8 @@ async function writeStaticRole(engine: Engine, req: Request, data: FieldData): P
     const conn = CONNECTION_NAME.test(role.dbName) ? await engine.connection(req.storage, role.dbName) : undefined;
     if (!conn) return errorResponse(`db_name "${role.dbName}" does not name a configured connection (write config/${role.dbName} first)`);
     if (!roleAllowed(conn.config, name)) return errorResponse(`"${name}" is not an allowed role of connection "${role.dbName}"; add it to that config's allowed_roles`);
+    const taken = await managedByAnother(engine, req, name, role);
+    if (taken !== undefined) return errorResponse(taken);
 
     try {
       const missing = await missingUsers(conn.pool, managedUsers(role));
@@ -160,6 +162,27 @@ async function writeStaticRole(engine: Engine, req: Request, data: FieldData): P
     // The change may have reached the database: the role stays, and the queue finishes the rotation.
     throw retryableError(`the first rotation of static role "${name}" did not finish and will be retried: ${result.message}`);
   });
+}
+
+/**
+ * The problem when another static role on the same connection manages one of
+ * `role`'s users: each rotation of one role would break the password the
+ * other hands out.
+ */
+async function managedByAnother(engine: Engine, req: Request, name: string, role: StaticRole): Promise<string | undefined> {
+  const fields: [string, string][] = [['username', role.username]];
+  if (role.rotationStrategy === 'dual') fields.push(['secondary_username', role.secondaryUsername]);
+  for (const otherName of await engine.staticRoles.list(req.storage)) {
+    if (otherName === name || otherName.endsWith('/')) continue;
+    const other = await engine.staticRoles.get(req.storage, otherName);
+    if (other === undefined || other.dbName !== role.dbName) continue;
+    const users = managedUsers(other);
+    const clash = fields.find(([, user]) => users.includes(user));
+    if (clash !== undefined) {
+      return `${clash[0]}: database user ${JSON.stringify(clash[1])} is already managed by static role "${otherName}" on connection "${role.dbName}"; two roles rotating one user would each break the password the other hands out`;
+    }
+  }
+  return undefined;
 }
 
 /** Vault's generic name rule, which config/<name> paths enforce. */
