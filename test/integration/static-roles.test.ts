@@ -135,6 +135,8 @@ describe('static roles', () => {
     const c1 = await creds('dual');
     assert.equal(c1['username'], a);
     assert.equal(await logsIn(a, String(c1['password'])), true);
+    assert.equal(await logsIn(a, 'initial-password-1'), false, 'the handed-out user\'s password was rotated on import');
+    assert.equal(await logsIn(b, 'initial-password-1'), false, 'and so was the other user\'s');
 
     e.clock.advance(3601);
     await e.rollback();

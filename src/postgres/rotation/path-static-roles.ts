@@ -150,9 +150,18 @@ async function writeStaticRole(engine: Engine, req: Request, data: FieldData): P
       return undefined;
     }
     // Created with rotation: the role exists only once the password is Vault's (Vault deletes it when the first rotation fails).
-    await engine.staticRoles.put(req.storage, name, role);
-    const result = await engine.rotations.rotateStaticNow(req.storage, req.systemView, name, role);
-    if (result.kind === 'rotated') return undefined;
+    // Dual: both users' passwords become Vault's, secondary_username's first (as if username had been handed out),
+    // so that no password from before the import keeps working and username is handed out.
+    const first: StaticRole = role.rotationStrategy === 'dual' ? { ...role, activeUsername: role.username } : role;
+    await engine.staticRoles.put(req.storage, name, first);
+    const result = await engine.rotations.rotateStaticNow(req.storage, req.systemView, name, first);
+    if (result.kind === 'rotated') {
+      if (role.rotationStrategy !== 'dual') return undefined;
+      const second = await engine.rotations.rotateStaticNow(req.storage, req.systemView, name, result.role);
+      if (second.kind === 'rotated') return undefined;
+      // The role works (secondary_username is handed out); the queue retries username's rotation.
+      return { warnings: [`static role "${name}" was created, but the password of ${JSON.stringify(role.username)} could not be rotated yet and will be retried: ${second.message}`] };
+    }
     if (result.pending === undefined) {
       await engine.staticRoles.delete(req.storage, name);
       engine.rotations.staticRoleChanged(name, undefined);
@@ -347,8 +356,8 @@ static-creds/<name> returns the current one.
   vault write pg/static-roles/reporting db_name=main username=reporting \\
       rotation_period=24h
 
-The password is rotated when the role is created unless
-skip_import_rotation=true. rotation_strategy=dual manages two users
+The password is rotated when the role is created (with dual, both users')
+unless skip_import_rotation=true. rotation_strategy=dual manages two users
 (username and secondary_username): each rotation changes the password of the
 user not handed out last, and static-creds then hands that one out, so a
 password read from static-creds keeps working for a full rotation after the
