@@ -11,6 +11,7 @@ import { REPLICATION_STATE } from '../../src/framework';
 import { engineBackend, expectOk, pgConnection, type EngineBackend } from '../helpers/engine-backend';
 import { startPostgres, type PostgresServer } from '../helpers/postgres';
 import { waitUntil } from '../helpers/wait';
+import { verifyConnection } from '../../src/postgres/connections/verify';
 
 const ROOT_USER = 'vault-root';
 const ROOT_PASSWORD = 'root-password-123';
@@ -397,6 +398,40 @@ describe('static roles', () => {
     for (const [data, message] of bad) assert.match(error(await e.call('update', 'config/cron', data)), message, JSON.stringify(data));
     const kept = (await e.call('read', 'config/cron'))?.data ?? {};
     assert.deepEqual([kept['rotation_period'], kept['rotation_schedule'], kept['rotation_window']], [0, '30 * * * *', 3600], 'a refused write stores nothing');
+  });
+
+  it('a config write racing the automated root rotation never stores the old password over the new one', async () => {
+    const root = `root-${++seq}`;
+    await admin.query(`CREATE ROLE "${root}" LOGIN CREATEROLE PASSWORD 'root-initial-4'`);
+    // The config write waits after verifying the connection (with the stored password) until the test lets it go on.
+    let hold: Promise<void> | undefined;
+    let verified = (): void => undefined;
+    const slow = await engineBackend({}, undefined, {
+      verify: async (config) => {
+        await verifyConnection(config);
+        if (hold !== undefined) {
+          verified();
+          await hold;
+        }
+      },
+    });
+    expectOk(await slow.call('update', 'config/race', pgConnection(pg, { username: root, password: 'root-initial-4', rotation_period: '1h' })), 'config');
+    let release = (): void => undefined;
+    hold = new Promise((resolve) => (release = resolve));
+    const reachedVerify = new Promise<void>((resolve) => (verified = resolve));
+    const write = slow.call('update', 'config/race', { allowed_roles: '*' });
+    await reachedVerify;
+    slow.clock.advance(3601);
+    const rotation = slow.rollback();
+    // Without the lock the rotation finishes here, while the write still holds the old password.
+    await Promise.race([rotation, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    release();
+    expectOk(await write, 'config write');
+    await rotation;
+    assert.equal(await logsIn(root, 'root-initial-4'), false, 'the root password was rotated');
+    hold = undefined;
+    expectOk(await slow.call('update', 'reset/race'), 'reset');
+    expectOk(await slow.call('update', 'static-roles/via-race', { db_name: 'race', username: await newUser(), rotation_period: '1h', skip_import_rotation: true }), 'the connection works with the stored password');
   });
 
   it('a performance standby never rotates, and forwards static role writes and rotate-role', async () => {

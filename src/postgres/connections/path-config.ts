@@ -138,6 +138,13 @@ export function configPaths(engine: Engine): Path[] {
 
 async function writeConfig(engine: Engine, req: Request, data: FieldData): Promise<Response | undefined> {
   const name = data.getString('name');
+  // Under the root rotation's lock: a rotation (rotate-root, or the automated
+  // one) between reading the stored config and writing it back would have its
+  // new password overwritten with the old one, locking the connection out.
+  return engine.rotations.withRootLock(name, () => writeConfigLocked(engine, req, data, name));
+}
+
+async function writeConfigLocked(engine: Engine, req: Request, data: FieldData, name: string): Promise<Response | undefined> {
   const existing = await engine.configs.get(req.storage, name);
   if (!existing && !data.getOk('connection_url').ok) return errorResponse('connection_url is required when creating a connection');
 
@@ -246,9 +253,11 @@ async function readConfig(engine: Engine, req: Request, data: FieldData): Promis
 
 async function deleteConfig(engine: Engine, req: Request, data: FieldData): Promise<Response | undefined> {
   const name = data.getString('name');
-  await engine.configs.delete(req.storage, name);
-  await engine.pools.close(name);
-  await engine.rotations.rootConfigChanged(req.storage, name, undefined);
+  await engine.rotations.withRootLock(name, async () => {
+    await engine.configs.delete(req.storage, name);
+    await engine.pools.close(name);
+    await engine.rotations.rootConfigChanged(req.storage, name, undefined);
+  });
   return undefined;
 }
 

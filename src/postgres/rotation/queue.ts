@@ -151,6 +151,11 @@ export class RotationQueue {
     }
   }
 
+  /** Runs `work` while holding connection `name`'s root rotation lock: what writes the config's password goes one at a time. */
+  withRootLock<T>(name: string, work: () => Promise<T>): Promise<T> {
+    return this.withLock(rootLockKey(name), work);
+  }
+
   /**
    * One tick: rotates up to `perTick` of the items due now, oldest first,
    * one at a time. Ticks never overlap: a tick waits for the one running.
@@ -252,25 +257,24 @@ export class RotationQueue {
   /**
    * Connection `name` was written or deleted: recomputes its automated root
    * rotation. A new or changed timing starts from now; an unchanged one keeps
-   * its stored next time. Stores the next time (or removes it).
+   * its stored next time. Stores the next time (or removes it). Call under
+   * withRootLock(name), held since the config write read the stored config.
    */
   async rootConfigChanged(storage: Storage, name: string, before: RotationTiming | undefined): Promise<void> {
-    await this.withLock(rootLockKey(name), async () => {
-      const config = await this.#engine.configs.get(storage, name);
-      const key = rootLockKey(name);
-      this.#failures.delete(key);
-      if (config === undefined || config.disableAutomatedRotation || !rotates(config.rootRotation)) {
-        await storage.delete(ROOT_ROTATION_PREFIX + name);
-        this.#due.delete(key);
-        return;
-      }
-      const stored = await this.#rootNext(storage, name);
-      if (stored !== undefined && before !== undefined && sameTiming(before, config.rootRotation)) {
-        this.#due.set(key, stored);
-        return;
-      }
-      await this.#scheduleRoot(storage, name, config.rootRotation);
-    });
+    const config = await this.#engine.configs.get(storage, name);
+    const key = rootLockKey(name);
+    this.#failures.delete(key);
+    if (config === undefined || config.disableAutomatedRotation || !rotates(config.rootRotation)) {
+      await storage.delete(ROOT_ROTATION_PREFIX + name);
+      this.#due.delete(key);
+      return;
+    }
+    const stored = await this.#rootNext(storage, name);
+    if (stored !== undefined && before !== undefined && sameTiming(before, config.rootRotation)) {
+      this.#due.set(key, stored);
+      return;
+    }
+    await this.#scheduleRoot(storage, name, config.rootRotation);
   }
 
   /** The root password of `name` was rotated by hand (rotate-root): the next automated rotation counts from now. Call under its lock. */

@@ -48,7 +48,8 @@ export function walRollback(engine: Engine): WalRollbackFunc {
       case WAL_CREATED_USER:
         return rollbackCreatedUser(engine, req, data);
       case WAL_ROTATE_ROOT:
-        await finishRootRotation(engine, req.storage, data);
+        // Under the rotation lock, like rotate-root and config writes, which also write the config's password.
+        await engine.rotations.withRootLock(stringField(data, 'name'), () => finishRootRotation(engine, req.storage, data));
         return;
       case WAL_STATIC_ROTATION:
         return engine.rotations.finishFromRollback(req.storage, req.systemView, data);
