@@ -434,6 +434,46 @@ describe('static roles', () => {
     expectOk(await slow.call('update', 'static-roles/via-race', { db_name: 'race', username: await newUser(), rotation_period: '1h', skip_import_rotation: true }), 'the connection works with the stored password');
   });
 
+  it('a transaction holding a lock on one user holds up neither the queue nor requests: lock_timeout, then a retry', async () => {
+    const quick = await engineBackend({}, undefined, { rotation: { tickMs: 0, lockTimeoutMs: 300 } });
+    expectOk(await quick.call('update', 'config/main', pgConnection(pg)), 'config');
+    const quickCreds = async (name: string) => expectOk(await quick.call('read', `static-creds/${name}`), 'static-creds')?.data ?? {};
+    const outcome = async (pending: Promise<{ data?: Record<string, unknown> } | undefined>): Promise<string> => {
+      const settled = pending.then(error, (err: Error) => err.message);
+      return Promise.race([settled, new Promise<string>((resolve) => setTimeout(() => resolve('still waiting after 5s'), 5000))]);
+    };
+    const [a, b] = [await newUser(), await newUser()];
+    expectOk(await quick.call('update', 'static-roles/locked', { db_name: 'main', username: a, rotation_period: '1h' }), 'static role');
+    expectOk(await quick.call('update', 'static-roles/free', { db_name: 'main', username: b, rotation_period: '1h' }), 'static role');
+    const [lockedBefore, freeBefore] = [await quickCreds('locked'), await quickCreds('free')];
+
+    const holder = new Client({ connectionString: pg.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`ALTER ROLE "${a}" CONNECTION LIMIT 3`);
+      quick.clock.advance(3601);
+      assert.equal(await outcome(quick.rollback().then(() => undefined)), '', 'the tick finished');
+      const lockedNow = await quickCreds('locked');
+      assert.equal(lockedNow['password'], lockedBefore['password']);
+      assert.match(String(lockedNow['last_rotation_error']), /lock timeout.*another open transaction holds a lock/);
+      assert.equal(await logsIn(a, String(lockedNow['password'])), true, 'the stored password still works');
+      assert.notEqual((await quickCreds('free'))['password'], freeBefore['password'], 'the other role was rotated');
+      assert.match(await outcome(quick.call('update', 'rotate-role/locked')), /lock timeout/);
+      assert.match(await outcome(quick.call('update', 'static-roles/locked', { rotation_period: '2h' })), /lock timeout/);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+    }
+    quick.clock.advance(3600);
+    await quick.rollback();
+    const lockedAfter = await quickCreds('locked');
+    assert.notEqual(lockedAfter['password'], lockedBefore['password'], 'retried once the lock was gone');
+    assert.equal(lockedAfter['last_rotation_error'], undefined);
+    assert.equal(await logsIn(a, String(lockedAfter['password'])), true);
+    assert.deepEqual(await quick.storage.list('wal/'), [], 'no WAL entry left behind');
+  });
+
   it('a performance standby never rotates, and forwards static role writes and rotate-role', async () => {
     const user = await newUser();
     expectOk(await e.call('update', 'static-roles/app', { db_name: 'main', username: user, rotation_period: '1h' }), 'static role');

@@ -15,6 +15,7 @@ import { describeDatabaseError } from '../connections/verify';
 import type { Engine } from '../engine';
 import { nextRotation, staticRoleTiming, type RotationTiming } from '../rotation-schedule';
 import { refusedStatement } from '../sql/refused-statement';
+import { LOCK_NOT_AVAILABLE, sqlState } from '../sql/retry';
 import { parseStatementsInput, passwordUnusedProblem, statementListProblem } from '../sql/statements';
 import { staticLockKey } from './queue';
 import { connectionUser, connectionUserProblem, missingUsers, ROTATION_VARIABLES, tryRotationStatements } from './rotate-static';
@@ -137,10 +138,10 @@ async function writeStaticRole(engine: Engine, req: Request, data: FieldData): P
       const field = loginUser === role.username ? 'username' : role.rotationStrategy === 'dual' && loginUser === role.secondaryUsername ? 'secondary_username' : undefined;
       if (field !== undefined) return errorResponse(`${field}: ${connectionUserProblem(loginUser, role.dbName)}`);
       const { value } = await engine.newPassword(req.systemView, conn.config, '');
-      const problem = await tryRotationStatements(conn.pool, role.rotationStatements, managedUsers(role), value);
+      const problem = await tryRotationStatements(conn.pool, role.rotationStatements, managedUsers(role), value, engine.rotations.lockTimeoutMs);
       if (problem !== undefined) return errorResponse(problem);
     } catch (err) {
-      if (refusedStatement(err)) return errorResponse(`the rotation statements could not be tried on connection "${role.dbName}": ${describeDatabaseError(err)}`);
+      if (refusedStatement(err) && sqlState(err) !== LOCK_NOT_AVAILABLE) return errorResponse(`the rotation statements could not be tried on connection "${role.dbName}": ${describeDatabaseError(err)}`);
       throw retryableError(`checking the static role on connection "${role.dbName}" failed: ${describeDatabaseError(err)}`, err);
     }
 

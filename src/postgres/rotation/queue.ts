@@ -45,9 +45,17 @@ export interface RotationQueueOptions {
   retryBaseSeconds?: number;
   /** Longest wait between retries, seconds. Default 3600. */
   retryMaxSeconds?: number;
+  /**
+   * How long a rotation's statements wait for a lock (PostgreSQL's
+   * lock_timeout), milliseconds. Default 10000. ALTER ROLE waits for any
+   * open transaction that changed the same role; without a limit, one such
+   * transaction would hold up this rotation, the queue, and every rotation
+   * behind it, for as long as it stayed open.
+   */
+  lockTimeoutMs?: number;
 }
 
-const DEFAULTS = { tickMs: 1000, perTick: 4, retryBaseSeconds: 5, retryMaxSeconds: 3600 } as const;
+const DEFAULTS = { tickMs: 1000, perTick: 4, retryBaseSeconds: 5, retryMaxSeconds: 3600, lockTimeoutMs: 10_000 } as const;
 /** Seconds before a node whose storage is read-only looks again whether it may rotate. */
 const READ_ONLY_RECHECK_SECONDS = 10;
 /** Storage prefix of root rotation state. */
@@ -99,7 +107,13 @@ export class RotationQueue {
       perTick: options.perTick ?? DEFAULTS.perTick,
       retryBaseSeconds: options.retryBaseSeconds ?? DEFAULTS.retryBaseSeconds,
       retryMaxSeconds: options.retryMaxSeconds ?? DEFAULTS.retryMaxSeconds,
+      lockTimeoutMs: options.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,
     };
+  }
+
+  /** See RotationQueueOptions.lockTimeoutMs. */
+  get lockTimeoutMs(): number {
+    return this.#options.lockTimeoutMs;
   }
 
   /** Gives the queue the mount's storage and system view (the backend's setup); nothing runs before start(). */

@@ -10,9 +10,9 @@ import { retryableError, type Storage, type SystemView } from '../../vault';
 import { hasLiteralUrlPassword } from '../connections/dsn';
 import { describeDatabaseError } from '../connections/verify';
 import type { Engine } from '../engine';
-import { runQuery } from '../sql/query';
+import { lockTimeoutPrefix, runQuery } from '../sql/query';
 import { refusedStatement } from '../sql/refused-statement';
-import { withConflictRetry } from '../sql/retry';
+import { LOCK_NOT_AVAILABLE, sqlState, withConflictRetry } from '../sql/retry';
 import { renderStatement, TemplateError } from '../sql/sql-template';
 import { WAL_ROTATE_ROOT, type RotateRootWal } from './wal-rollback';
 
@@ -50,11 +50,12 @@ export async function rotateRootPassword(engine: Engine, storage: Storage, syste
   const wal: RotateRootWal = { name, new_password: password };
   const walId = await putWal(storage, WAL_ROTATE_ROOT, wal);
   try {
-    await withConflictRetry(() => runQuery(conn.pool, text));
+    await withConflictRetry(() => runQuery(conn.pool, lockTimeoutPrefix(engine.rotations.lockTimeoutMs) + text));
   } catch (err) {
     const message = `changing the root password of connection "${name}" failed: ${describeDatabaseError(err)}`;
     // The server refused the statement (syntax, privileges): nothing changed, and only the config can fix it.
-    if (refusedStatement(err)) {
+    // A lock held by another transaction is no refusal: a retryable error.
+    if (refusedStatement(err) && sqlState(err) !== LOCK_NOT_AVAILABLE) {
       await deleteWal(storage, walId);
       return config.rootRotationStatements.length > 0 ? `${message}; check root_rotation_statements` : message;
     }

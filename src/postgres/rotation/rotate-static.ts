@@ -20,9 +20,9 @@ import { roleAllowed } from '../connections/connection-config';
 import { describeDatabaseError } from '../connections/verify';
 import type { Engine } from '../engine';
 import { scramSha256Verifier } from '../users/password';
-import { runQuery, withClient } from '../sql/query';
+import { lockTimeoutPrefix, runQuery, withClient } from '../sql/query';
 import { refusedStatement } from '../sql/refused-statement';
-import { sqlState, withConflictRetry } from '../sql/retry';
+import { LOCK_NOT_AVAILABLE, sqlState, withConflictRetry } from '../sql/retry';
 import { renderStatement, TemplateError } from '../sql/sql-template';
 import { nextRotation } from '../rotation-schedule';
 import { isoTime, rotationTarget, type StaticRole } from './static-role';
@@ -118,9 +118,16 @@ export async function rotateStaticRole(ctx: RotationContext, name: string, role:
   const started: PendingRotation = { walId, username: target, password, lastVaultRotation: isoTime(role.lastVaultRotation) };
 
   try {
-    await withConflictRetry(() => runQuery(conn.pool, rotationQuery(role.rotationStatements, target, value)));
+    await withConflictRetry(() => runQuery(conn.pool, lockTimeoutPrefix(engine.rotations.lockTimeoutMs) + rotationQuery(role.rotationStatements, target, value)));
   } catch (err) {
     const message = `changing the password of ${JSON.stringify(target)} failed: ${describeDatabaseError(err)}`;
+    if (sqlState(err) === LOCK_NOT_AVAILABLE) {
+      // Another open transaction holds a lock the statements need: nothing changed, and a retry may succeed.
+      const locked = `${message}; another open transaction holds a lock on ${JSON.stringify(target)}`;
+      if (pending !== undefined) return { kind: 'failed', refused: false, message: locked, pending: started };
+      await deleteWal(storage, walId);
+      return { kind: 'failed', refused: false, message: locked };
+    }
     if (err instanceof TemplateError || refusedStatement(err)) {
       // The server refused the statements: nothing changed, the entry guards nothing.
       if (walId !== '') await deleteWal(storage, walId);
@@ -184,9 +191,10 @@ export async function missingUsers(pool: Pool, usernames: readonly string[]): Pr
  * problem, in words for the operator; throws when the database cannot be
  * used at all.
  */
-export async function tryRotationStatements(pool: Pool, statements: readonly string[], usernames: readonly string[], value: string): Promise<string | undefined> {
+export async function tryRotationStatements(pool: Pool, statements: readonly string[], usernames: readonly string[], value: string, lockTimeoutMs: number): Promise<string | undefined> {
   return withClient(pool, async (client) => {
     await client.query('BEGIN');
+    await client.query(lockTimeoutPrefix(lockTimeoutMs));
     try {
       for (const username of usernames) {
         let text: string;
@@ -199,7 +207,8 @@ export async function tryRotationStatements(pool: Pool, statements: readonly str
         try {
           await client.query(text);
         } catch (err) {
-          if (sqlState(err) === undefined) throw err;
+          // A lock held elsewhere says nothing about the statements: a 500 to retry.
+          if (sqlState(err) === undefined || sqlState(err) === LOCK_NOT_AVAILABLE) throw err;
           return `rotation_statements failed in a test transaction (rolled back) for user ${JSON.stringify(username)}: ${describeDatabaseError(err)}`;
         }
       }

@@ -30,3 +30,11 @@ export function runQuery<R extends QueryResultRow = QueryResultRow>(pool: Pool, 
 function toError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
+
+/**
+ * Statements to put before others run as one implicit transaction, so that
+ * they wait at most `ms` for a lock; SET LOCAL ends with the transaction.
+ */
+export function lockTimeoutPrefix(ms: number): string {
+  return `SET LOCAL lock_timeout = ${Math.max(1, Math.floor(ms))};\n`;
+}

@@ -27,6 +27,8 @@ const TRANSIENT_SQLSTATES = new Set([
 
 /** unique_violation: transient only on a system catalog's index (see onCatalogIndex). */
 const UNIQUE_VIOLATION = '23505';
+/** lock_not_available: lock_timeout ran out (another transaction holds the lock); nothing was changed. */
+export const LOCK_NOT_AVAILABLE = '55P03';
 /** duplicate_object: another transaction committed the object first; transient unless the caller says otherwise. */
 export const DUPLICATE_OBJECT = '42710';
 /** The schema of the system catalogs; nobody else can create tables in it. */
