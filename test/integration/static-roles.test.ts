@@ -396,6 +396,16 @@ describe('static roles', () => {
       [{ rotation_schedule: '0 * * * *', rotation_window: 1e20 }, /rotation_window must be 9223372036 seconds .* or less/],
     ];
     for (const [data, message] of bad) assert.match(error(await e.call('update', 'config/cron', data)), message, JSON.stringify(data));
+    // An automated rotation that rotate-root would refuse every time is refused at write.
+    const literal = `postgresql://${pg.user}:${encodeURIComponent(pg.password)}@127.0.0.1:${pg.port}/postgres`;
+    assert.match(error(await e.call('update', 'config/literal', { connection_url: literal, rotation_period: '1h' })), /^rotation_period needs the username field/);
+    assert.match(
+      error(await e.call('update', 'config/literal', { connection_url: literal, username: pg.user, rotation_schedule: '0 * * * *' })),
+      /^rotation_schedule needs \{\{password\}\} in connection_url instead of a literal password/,
+    );
+    assert.equal(await e.call('read', 'config/literal'), undefined, 'nothing stored');
+    expectOk(await e.call('update', 'config/literal', { connection_url: literal, rotation_period: '1h', disable_automated_rotation: true }), 'kept for later, switched off');
+    assert.match(error(await e.call('update', 'config/literal', { disable_automated_rotation: false })), /^rotation_period needs the username field/);
     const kept = (await e.call('read', 'config/cron'))?.data ?? {};
     assert.deepEqual([kept['rotation_period'], kept['rotation_schedule'], kept['rotation_window']], [0, '30 * * * *', 3600], 'a refused write stores nothing');
   });

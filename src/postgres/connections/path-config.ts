@@ -16,7 +16,7 @@ import { sentOrStored } from '../field-update';
 import { passwordUnusedProblem, statementListProblem } from '../sql/statements';
 import { compileUsernameTemplate, generateUsername } from '../users/username';
 import { DatabaseUnreachable } from './verify';
-import { NO_ROTATION, rootRotationTiming } from '../rotation-schedule';
+import { NO_ROTATION, rootRotationTiming, rotates } from '../rotation-schedule';
 
 const CONFIG_FIELDS = {
   name: { type: 'string', description: 'Name of this database connection.', required: true },
@@ -187,7 +187,7 @@ async function writeConfigLocked(engine: Engine, req: Request, data: FieldData, 
   if ('problem' in timing) return errorResponse(timing.problem);
   config.rootRotation = timing.timing;
 
-  const problem = validateConfig(config);
+  const problem = validateConfig(config) ?? automatedRotationProblem(config);
   if (problem) return errorResponse(problem);
   let pgConfig;
   try {
@@ -209,6 +209,22 @@ async function writeConfigLocked(engine: Engine, req: Request, data: FieldData, 
   await engine.rotations.rootConfigChanged(req.storage, name, existing?.rootRotation);
   const warnings = [...passwordInUrlWarning(config), ...unusedTlsWarnings(config)];
   return warnings.length > 0 ? { warnings } : undefined;
+}
+
+/**
+ * Why the automated root rotation a config asks for could never run (what
+ * rotate-root refuses), in words for the operator; undefined if it can, or
+ * none is asked for. Without this check it would fail on every attempt, seen
+ * only in the server log.
+ */
+function automatedRotationProblem(config: ConnectionConfig): string | undefined {
+  if (config.disableAutomatedRotation || !rotates(config.rootRotation)) return undefined;
+  const field = config.rootRotation.period > 0 ? 'rotation_period' : 'rotation_schedule';
+  if (config.username === '') return `${field} needs the username field: the automated root rotation changes that user's password`;
+  if (hasLiteralUrlPassword(config.connectionUrl)) {
+    return `${field} needs {{password}} in connection_url instead of a literal password, or the rotated password could not be used`;
+  }
+  return undefined;
 }
 
 /** The first problem with a config, in words for the operator; undefined if none. */
