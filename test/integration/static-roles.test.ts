@@ -277,6 +277,13 @@ describe('static roles', () => {
     expectOk(await e.call('update', 'static-roles/ok', { db_name: 'main', username: user, rotation_period: '1h' }), 'static role');
     assert.match(error(await e.call('update', 'static-roles/ok', { username: 'other' })), /username cannot be changed/);
     assert.match(error(await e.call('update', 'static-roles/ok', { rotation_statements: 'SELECT 1' })), /none of the statements uses \{\{password\}\}/);
+    // A password policy that cannot make a password is refused on update and with skip_import_rotation too, not at every rotation after.
+    assert.match(error(await e.call('update', 'static-roles/ok', { credential_config: { password_policy: 'nope' } })), /^credential_config: password_policy "nope" cannot generate a password: .*not found/);
+    assert.match(
+      error(await e.call('update', 'static-roles/skipped', { db_name: 'main', username: await newUser(), rotation_period: '1h', skip_import_rotation: true, credential_config: { password_policy: 'nope' } })),
+      /^credential_config: password_policy "nope"/,
+    );
+    assert.equal((await e.call('read', 'static-roles/ok'))?.data?.['credential_config'], undefined, 'the role kept no policy');
     const stored = String((await creds('ok'))['password']);
     expectOk(await e.call('update', 'rotate-role/ok'), 'rotate-role');
     assert.notEqual((await creds('ok'))['password'], stored);

@@ -130,6 +130,16 @@ async function writeStaticRole(engine: Engine, req: Request, data: FieldData): P
     if (!roleAllowed(conn.config, name)) return errorResponse(`"${name}" is not an allowed role of connection "${role.dbName}"; add it to that config's allowed_roles`);
     const taken = await managedByAnother(engine, req, name, role);
     if (taken !== undefined) return errorResponse(taken);
+    // The statements are tried with a password of the policy rotations will use: a policy that cannot make one is refused now.
+    const rolePolicy = role.credentialConfig['password_policy'] ?? '';
+    const policy = rolePolicy || conn.config.passwordPolicy;
+    let value: string;
+    try {
+      ({ value } = await engine.newPassword(req.systemView, conn.config, policy));
+    } catch (err) {
+      const field = rolePolicy !== '' ? 'credential_config: password_policy' : `password_policy of connection "${role.dbName}"`;
+      return errorResponse(`${field} ${JSON.stringify(policy)} cannot generate a password: ${errorMessage(err)}`);
+    }
 
     try {
       const missing = await missingUsers(conn.pool, managedUsers(role));
@@ -137,7 +147,6 @@ async function writeStaticRole(engine: Engine, req: Request, data: FieldData): P
       const loginUser = await connectionUser(conn.pool);
       const field = loginUser === role.username ? 'username' : role.rotationStrategy === 'dual' && loginUser === role.secondaryUsername ? 'secondary_username' : undefined;
       if (field !== undefined) return errorResponse(`${field}: ${connectionUserProblem(loginUser, role.dbName)}`);
-      const { value } = await engine.newPassword(req.systemView, conn.config, '');
       const problem = await tryRotationStatements(conn.pool, role.rotationStatements, managedUsers(role), value, engine.rotations.lockTimeoutMs);
       if (problem !== undefined) return errorResponse(problem);
     } catch (err) {
