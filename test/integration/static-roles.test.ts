@@ -343,6 +343,29 @@ describe('static roles', () => {
     expectOk(await e.call('update', 'static-roles/second', { db_name: 'main', username: a, rotation_period: '1h' }), 'the user is free again');
   });
 
+  it('moving a static role to another connection rotates its passwords there', async () => {
+    expectOk(await e.call('update', 'config/other', pgConnection(pg)), 'second connection');
+    const [a, b, c] = [await newUser(), await newUser(), await newUser()];
+    expectOk(await e.call('update', 'static-roles/mover', { db_name: 'main', username: a, rotation_period: '1h' }), 'static role');
+    expectOk(await e.call('update', 'static-roles/pair', { db_name: 'main', username: b, secondary_username: c, rotation_strategy: 'dual', rotation_period: '1h' }), 'dual role');
+    const [mover, pair] = [await creds('mover'), await creds('pair')];
+    e.clock.advance(60);
+    expectOk(await e.call('update', 'static-roles/mover', { db_name: 'other' }), 'move');
+    expectOk(await e.call('update', 'static-roles/pair', { db_name: 'other' }), 'move dual');
+    const [moved, pairMoved] = [await creds('mover'), await creds('pair')];
+    assert.notEqual(moved['password'], mover['password'], 'a new password on the new connection');
+    assert.equal(moved['last_vault_rotation'], e.clock.now.toISOString());
+    assert.equal(await logsIn(a, String(moved['password'])), true);
+    assert.equal(await logsIn(a, String(mover['password'])), false);
+    assert.equal(pairMoved['username'], b);
+    assert.equal(await logsIn(b, String(pairMoved['password'])), true);
+    assert.equal(await logsIn(b, String(pair['password'])), false, 'no password from the old connection works');
+    assert.equal((await e.call('read', 'static-roles/mover'))?.data?.['db_name'], 'other');
+    // Other updates rotate nothing.
+    expectOk(await e.call('update', 'static-roles/mover', { rotation_period: '2h' }), 'update');
+    assert.equal((await creds('mover'))['password'], moved['password']);
+  });
+
   it('custom rotation_statements are used, with the same safe templating', async () => {
     const user = await newUser();
     expectOk(

@@ -154,11 +154,15 @@ async function writeStaticRole(engine: Engine, req: Request, data: FieldData): P
       throw retryableError(`checking the static role on connection "${role.dbName}" failed: ${describeDatabaseError(err)}`, err);
     }
 
-    if (existing !== undefined || role.skipImportRotation) {
+    // A role moved to another connection holds the password of the old one's server: rotated like a new role's.
+    const moved = existing !== undefined && existing.dbName !== role.dbName && role.password !== '';
+    if ((existing !== undefined && !moved) || (existing === undefined && role.skipImportRotation)) {
       await engine.staticRoles.put(req.storage, name, role);
       engine.rotations.staticRoleChanged(name, role);
       return undefined;
     }
+    const what = existing === undefined ? 'the new static role' : `static role "${name}" on connection "${role.dbName}"`;
+    const undone = existing === undefined ? 'the role was not created' : 'db_name was not changed';
     // Created with rotation: the role exists only once the password is Vault's (Vault deletes it when the first rotation fails).
     // Dual: both users' passwords become Vault's, secondary_username's first (as if username had been handed out),
     // so that no password from before the import keeps working and username is handed out.
@@ -170,13 +174,14 @@ async function writeStaticRole(engine: Engine, req: Request, data: FieldData): P
       const second = await engine.rotations.rotateStaticNow(req.storage, req.systemView, name, result.role);
       if (second.kind === 'rotated') return undefined;
       // The role works (secondary_username is handed out); the queue retries username's rotation.
-      return { warnings: [`static role "${name}" was created, but the password of ${JSON.stringify(role.username)} could not be rotated yet and will be retried: ${second.message}`] };
+      return { warnings: [`the password of ${JSON.stringify(role.username)} for ${what} could not be rotated yet and will be retried: ${second.message}`] };
     }
     if (result.pending === undefined) {
-      await engine.staticRoles.delete(req.storage, name);
-      engine.rotations.staticRoleChanged(name, undefined);
-      if (result.refused) return errorResponse(`the password of the new static role could not be rotated, so the role was not created: ${result.message}`);
-      throw retryableError(`the password of the new static role could not be rotated, so the role was not created: ${result.message}`);
+      if (existing === undefined) await engine.staticRoles.delete(req.storage, name);
+      else await engine.staticRoles.put(req.storage, name, existing);
+      engine.rotations.staticRoleChanged(name, existing);
+      if (result.refused) return errorResponse(`the password of ${what} could not be rotated, so ${undone}: ${result.message}`);
+      throw retryableError(`the password of ${what} could not be rotated, so ${undone}: ${result.message}`);
     }
     // The change may have reached the database: the role stays, and the queue finishes the rotation.
     throw retryableError(`the first rotation of static role "${name}" did not finish and will be retried: ${result.message}`);
