@@ -49,6 +49,10 @@ describe('user records through the Vault under test', () => {
     assert.ok(res.status >= 500, `the request dies with the plugin: ${res.status} ${res.text}`);
     const created = [...(await roleNames())].filter((r) => !before.has(r));
     assert.ok(created.length >= 1, 'the crash left a committed role behind');
+    // A real server learns that the shared process died only when a request
+    // on it fails, and relaunches it then (the bundled host notices at once):
+    // ask until the relaunched plugin answers.
+    await waitUntil('the relaunched plugin to answer', async () => (await vault.request('LIST', `${path}/users`)).status === 200, 20_000);
     const leases = await vault.request('LIST', `sys/leases/lookup/${path}/creds/app/`);
     assert.deepEqual(leases.body?.data?.keys ?? [], [], 'and Vault holds no lease for it');
     for (const username of created) {
