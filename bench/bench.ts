@@ -32,7 +32,7 @@ import { Floor, newConnection, scramOnly, type FloorMode } from './floor';
 import { runAll, runLevel, type LatencyStats, type Operation } from './load';
 import { createBenchTable, machineInfo, sessionsSoFar } from './machine';
 import { chartSpec, evaluateTargets, renderTable, VAULT_REFERENCE, type BenchResults } from './report';
-import { baselineProfile, pluginProfile, summariseProfile } from './profile';
+import { baselineProfile, keepAfterProfile, keptAfterProfile, pluginProfile, summariseProfile, type ProfileSummary } from './profile';
 import { findPluginPid, RssSampler, rssMbNow, type RssSummary } from './rss';
 import { runSide, type Schedule, type Side, type SideResult } from './side';
 import { CREATION_STATEMENTS, DEFAULT_TTL_SECONDS, hostOnly, issueViaHost, mountPlugin, pluginRoundTrip, pluginStorageRoundTrip, revokeViaHost } from './through-host';
@@ -232,15 +232,21 @@ function copyIfComplete(dest: string): { sha256: string; builtAt: string } | und
   }
 }
 
-/** The top of this run's plugin profile; undefined when the run did not profile. */
-function thisRunsProfile(): ReturnType<typeof summariseProfile> | undefined {
-  if (!process.env.BENCH_CPU_PROF) return undefined;
+/**
+ * The top of this run's plugin profile (kept for later runs of the same
+ * binary); without BENCH_CPU_PROF, that of the last profiled run of this
+ * binary, if any.
+ */
+function afterProfile(sha256: string): ProfileSummary | undefined {
+  if (!process.env.BENCH_CPU_PROF) return keptAfterProfile(sha256);
   const file = pluginProfile(PROFILE_DIR);
   if (file === undefined) {
     log('no plugin CPU profile was written');
     return undefined;
   }
-  return summariseProfile(file, undefined, `this run: ${path.relative(ROOT, file)}`);
+  const summary = { ...summariseProfile(file, undefined, `profiled run of ${new Date().toISOString().slice(0, 16)}Z, BENCH_CPU_PROF=1 npm run bench`), binarySha256: sha256 };
+  keepAfterProfile(summary);
+  return summary;
 }
 
 interface BinaryInfo {
@@ -286,7 +292,7 @@ async function main(): Promise<void> {
       breakdownC1: { ...host.breakdown, ...floorPieces },
       coldStart,
       rss: { idleMb: host.idleRssMb, load: host.loadRss, afterIssueMb: host.rssAfterIssueMb },
-      profile: { before: baselineProfile(), after: thisRunsProfile() },
+      profile: { before: baselineProfile(), after: afterProfile(binary.sha256) },
       reference: VAULT_REFERENCE,
     };
     const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };

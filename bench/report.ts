@@ -224,6 +224,7 @@ function profileRows(r: BenchResults): Row[] {
   list('before: top self time', before?.top, before?.busyMs);
   list('before: top inclusive time, plugin code', before?.topInclusive, before?.busyMs);
   if (after === undefined) rows.push(['after: not profiled in this run (BENCH_CPU_PROF=1 npm run bench)', '', '', '', '']);
+  if (after !== undefined) rows.push([`after: ${after.source}`.slice(0, 100), '', '', '', '']);
   list('after: top self time', after?.top, after?.busyMs);
   list('after: top inclusive time, plugin code', after?.topInclusive, after?.busyMs);
   return rows;
