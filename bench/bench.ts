@@ -13,7 +13,9 @@
 //      costs under conflicts.
 //
 // Set BENCH_CPU_PROF=1 to run the plugin with --cpu-prof (profiles land in
-// bench/profiles/ when the host shuts the plugin down).
+// bench/profiles/ when the host shuts the plugin down); the results then
+// hold the profile's top entries next to those of the profile taken before
+// the performance work (bench/profile-baseline.json).
 
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -30,6 +32,7 @@ import { Floor, newConnection, scramOnly, type FloorMode } from './floor';
 import { runAll, runLevel, type LatencyStats, type Operation } from './load';
 import { createBenchTable, machineInfo, sessionsSoFar } from './machine';
 import { chartSpec, evaluateTargets, renderTable, VAULT_REFERENCE, type BenchResults } from './report';
+import { baselineProfile, keepAfterProfile, keptAfterProfile, pluginProfile, summariseProfile, type ProfileSummary } from './profile';
 import { findPluginPid, RssSampler, rssMbNow, type RssSummary } from './rss';
 import { runSide, type Schedule, type Side, type SideResult } from './side';
 import { CREATION_STATEMENTS, DEFAULT_TTL_SECONDS, hostOnly, issueViaHost, mountPlugin, pluginRoundTrip, pluginStorageRoundTrip, revokeViaHost } from './through-host';
@@ -108,7 +111,11 @@ interface HostPhase extends SideResult {
 /** Everything through the conformance host. */
 async function hostPhase(pg: PostgresServer, binary: string, cleanup: Cleanup): Promise<HostPhase> {
   const catalogEnv = process.env.BENCH_CPU_PROF ? [`NODE_OPTIONS=--cpu-prof --cpu-prof-dir=${PROFILE_DIR}`] : [];
-  if (catalogEnv.length > 0) fs.mkdirSync(PROFILE_DIR, { recursive: true });
+  if (catalogEnv.length > 0) {
+    // Profiles of earlier runs would be taken for this one's.
+    fs.rmSync(PROFILE_DIR, { recursive: true, force: true });
+    fs.mkdirSync(PROFILE_DIR, { recursive: true });
+  }
   const host: VaultHost = await startVaultHost({ rollbackPeriod: PARAMS.rollbackPeriod, extraArgs: ['-log-level', PARAMS.hostLogLevel] });
   cleanup.push(() => host.stop());
   try {
@@ -225,6 +232,23 @@ function copyIfComplete(dest: string): { sha256: string; builtAt: string } | und
   }
 }
 
+/**
+ * The top of this run's plugin profile (kept for later runs of the same
+ * binary); without BENCH_CPU_PROF, that of the last profiled run of this
+ * binary, if any.
+ */
+function afterProfile(sha256: string): ProfileSummary | undefined {
+  if (!process.env.BENCH_CPU_PROF) return keptAfterProfile(sha256);
+  const file = pluginProfile(PROFILE_DIR);
+  if (file === undefined) {
+    log('no plugin CPU profile was written');
+    return undefined;
+  }
+  const summary = { ...summariseProfile(file, undefined, `profiled run of ${new Date().toISOString().slice(0, 16)}Z, BENCH_CPU_PROF=1 npm run bench`), binarySha256: sha256 };
+  keepAfterProfile(summary);
+  return summary;
+}
+
 interface BinaryInfo {
   path: string;
   sha256: string;
@@ -268,6 +292,7 @@ async function main(): Promise<void> {
       breakdownC1: { ...host.breakdown, ...floorPieces },
       coldStart,
       rss: { idleMb: host.idleRssMb, load: host.loadRss, afterIssueMb: host.rssAfterIssueMb },
+      profile: { before: baselineProfile(), after: afterProfile(binary.sha256) },
       reference: VAULT_REFERENCE,
     };
     const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };

@@ -6,7 +6,7 @@
 
 import * as grpc from '@grpc/grpc-js';
 import { plugin } from '../gen/plugin';
-import { BROKER_WAIT_MS, UNLIMITED_MESSAGE_SIZE } from './constants';
+import { BROKER_WAIT_MS, NO_CHANNELZ, UNLIMITED_MESSAGE_SIZE } from './constants';
 import { channelCredentials, LOCALHOST_CHANNEL_OPTIONS, type MutualTls } from './tls';
 import type { Logger } from '../log';
 import type { LongLivedStreams } from './streams';
@@ -101,6 +101,7 @@ export class Broker {
     return new grpc.Channel(target, channelCredentials(this.#tls), {
       ...LOCALHOST_CHANNEL_OPTIONS,
       ...UNLIMITED_MESSAGE_SIZE,
+      ...NO_CHANNELZ,
     });
   }
 }

@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../log';
 import { Broker } from './broker';
 import { generateIdentity } from './certificate';
-import { HOST_KILL_GRACE_MS, UNLIMITED_MESSAGE_SIZE } from './constants';
+import { HOST_KILL_GRACE_MS, NO_CHANNELZ, UNLIMITED_MESSAGE_SIZE } from './constants';
 import { brokerDefinition, controllerDefinition, controllerService } from './controller';
 import { checkMagicCookie, handshakeLine, negotiateVersion, type HandshakeConfig } from './handshake';
 import { healthDefinition, healthService } from './health';
@@ -49,7 +49,7 @@ export async function serve(options: ServeOptions): Promise<PluginServer> {
   const version = negotiateVersion(options.handshake, env);
   const tls: MutualTls = { hostCertPem: hostCertificate(env), identity: generateIdentity() };
 
-  const server = new grpc.Server({ ...UNLIMITED_MESSAGE_SIZE });
+  const server = new grpc.Server({ ...UNLIMITED_MESSAGE_SIZE, ...NO_CHANNELZ });
   const streams = new LongLivedStreams();
   const broker = new Broker(tls, log.child({ '@module': 'goplugin.broker' }));
   let shuttingDown: Promise<void> | undefined;

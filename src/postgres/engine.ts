@@ -56,6 +56,8 @@ export interface Connection {
   name: string;
   config: ConnectionConfig;
   pool: Pool;
+  /** node-postgres settings of the config, made once per config: one-off connections (other databases at revocation) use them. */
+  clientConfig: ClientConfig;
   /** The server's major version and whether the connection user is a superuser; asked once per pool. */
   facts: () => Promise<ServerFacts>;
 }
@@ -85,8 +87,8 @@ export class Engine {
   readonly now: () => Date;
   readonly #templates = new Map<string, UsernameTemplate>();
   readonly #leaseLimits = new LeaseLimits();
-  /** Pool identity per config object: hashing the config on every request is waste. */
-  readonly #versions = new WeakMap<ConnectionConfig, string>();
+  /** Pool identity and client settings per config object: deriving them on every request is waste. */
+  readonly #derived = new WeakMap<ConnectionConfig, { version: string; clientConfig: ClientConfig }>();
   readonly #crashAt: string | undefined;
 
   constructor(options: EngineOptions) {
@@ -114,13 +116,13 @@ export class Engine {
   async connection(storage: Storage, name: string): Promise<Connection | undefined> {
     const config = await this.configs.get(storage, name);
     if (!config) return undefined;
-    let version = this.#versions.get(config);
-    if (version === undefined) {
-      version = connectionVersion(config);
-      this.#versions.set(config, version);
+    let derived = this.#derived.get(config);
+    if (derived === undefined) {
+      derived = { version: connectionVersion(config), clientConfig: clientConfig(config) };
+      this.#derived.set(config, derived);
     }
-    const pool = await this.pools.get(name, version, () => poolConfig(config));
-    return { name, config, pool, facts: () => this.pools.facts(pool) };
+    const pool = await this.pools.get(name, derived.version, () => poolConfig(config));
+    return { name, config, pool, clientConfig: derived.clientConfig, facts: () => this.pools.facts(pool) };
   }
 
   /** `systemView` with the mount's lease limits cached for a moment (see lease-limits.ts). */

@@ -47,9 +47,25 @@ export function creationQuery(statements: readonly string[], user: NewUser): str
   const rendered = statements.map((s) => renderStatement(s, values));
   // Whatever the operator's statements say, the role expires with its lease.
   const backstop = `ALTER ROLE ${quoteIdentifier(user.username)} VALID UNTIL ${quoteLiteral(user.expiration)}`;
-  rendered.push(statements.some(createsNamedRole) ? backstop : ifRoleExists(user.username, [backstop]));
+  rendered.push(certainlyCreatesNamedRole(statements) ? backstop : ifRoleExists(user.username, [backstop]));
   rendered.push(`SELECT rolcanlogin FROM pg_roles WHERE rolname = ${quoteLiteral(user.username)}`);
   return rendered.join(';\n');
+}
+
+/**
+ * Whether some statement of the list certainly creates the role named
+ * {{name}}, per list: a role's statements are one array for as long as the
+ * role is cached, so they are lexed once, not at every credential.
+ */
+const createsNamedRoleByList = new WeakMap<readonly string[], boolean>();
+
+function certainlyCreatesNamedRole(statements: readonly string[]): boolean {
+  let known = createsNamedRoleByList.get(statements);
+  if (known === undefined) {
+    known = statements.some(createsNamedRole);
+    createsNamedRoleByList.set(statements, known);
+  }
+  return known;
 }
 
 /** `CREATE ROLE|USER|GROUP` at a statement's start, with the name placeholder (quoted or bare) right after it. */

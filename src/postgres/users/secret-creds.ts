@@ -13,7 +13,6 @@
 
 import { calculateTtl, storageReadOnly, type SecretType } from '../../framework';
 import { ErrorKind, errorMessage, GO_ZERO_TIME, ReadOnlyError, retryableError, VaultError, type Request, type Response, type Secret } from '../../vault';
-import { clientConfig } from '../connections/dsn';
 import type { Engine } from '../engine';
 import { formatExpiration, validUntil } from './expiration';
 import { renewUser, UserGone } from './renew-user';
@@ -93,7 +92,7 @@ async function revokeCreds(engine: Engine, req: Request): Promise<Response | und
   const role = await leaseRole(engine, req, lease);
   const statements = role ? role.revocationStatements : lease.revocation_statements;
   try {
-    await revokeUser({ pool: conn.pool, clientConfig: clientConfig(conn.config), facts: conn.facts }, lease.username, statements);
+    await revokeUser({ pool: conn.pool, clientConfig: conn.clientConfig, facts: conn.facts }, lease.username, statements);
   } catch (err) {
     // Any failure is worth retrying (database down, object in use): never
     // report a kind that would make Vault give up on the lease at once.
