@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
+import { logsInAs } from '../helpers/pg-client';
 import { startPostgres, type PostgresServer } from '../helpers/postgres';
 import { PLUGIN_NAME, pluginBinary } from '../helpers/plugin-binary';
 import { connectionConfig } from '../helpers/plugin-config';
@@ -31,19 +32,7 @@ describe('static roles through Vault', () => {
   let vault: VaultUnderTest;
   let seq = 0;
 
-  const logsIn = async (user: string, password: string): Promise<boolean> => {
-    const client = new Client({ host: '127.0.0.1', port: pg.port, database: 'postgres', user, password });
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-      return true;
-    } catch (err) {
-      if ((err as { code?: string }).code === '28P01') return false;
-      throw err;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  };
+  const logsIn = (user: string, password: string): Promise<boolean> => logsInAs(pg.port, user, password);
   const newUser = async (password = 'initial-password-1'): Promise<string> => {
     const name = `e2e-static-${++seq}`;
     await admin.query(`CREATE ROLE "${name}" LOGIN PASSWORD '${password}'`);

@@ -12,3 +12,18 @@ export async function withPgClient<T>(config: ClientConfig | string, fn: (client
     await client.end();
   }
 }
+
+/**
+ * True when `password` logs in as `user` on the server at 127.0.0.1:`port`
+ * (database postgres); false when PostgreSQL refuses that password (28P01).
+ * Any other failure is thrown.
+ */
+export async function logsInAs(port: number, user: string, password: string): Promise<boolean> {
+  try {
+    await withPgClient({ host: '127.0.0.1', port, database: 'postgres', user, password }, (client) => client.query('SELECT 1'));
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === '28P01') return false;
+    throw err;
+  }
+}

@@ -9,6 +9,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { Client } from 'pg';
 import { REPLICATION_STATE } from '../../src/framework';
 import { engineBackend, expectOk, pgConnection, type EngineBackend } from '../helpers/engine-backend';
+import { logsInAs } from '../helpers/pg-client';
 import { startPostgres, type PostgresServer } from '../helpers/postgres';
 import { waitUntil } from '../helpers/wait';
 import { verifyConnection } from '../../src/postgres/connections/verify';
@@ -22,20 +23,7 @@ describe('static roles', () => {
   let e: EngineBackend;
   let seq = 0;
 
-  /** True when `password` logs in as `user`; false when PostgreSQL refuses that password. */
-  const logsIn = async (user: string, password: string): Promise<boolean> => {
-    const client = new Client({ host: '127.0.0.1', port: pg.port, database: 'postgres', user, password });
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-      return true;
-    } catch (err) {
-      if ((err as { code?: string }).code === '28P01') return false;
-      throw err;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  };
+  const logsIn = (user: string, password: string): Promise<boolean> => logsInAs(pg.port, user, password);
   /** A new database user with a known password. */
   const newUser = async (password = 'initial-password-1'): Promise<string> => {
     const name = `app-user-${++seq}`;
