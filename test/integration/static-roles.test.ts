@@ -220,6 +220,26 @@ describe('static roles', () => {
     assert.equal(await logsIn(user, String(fixed['password'])), true);
   });
 
+  it('with the database unreachable, an update of timing alone is accepted; one of the statements is not', async () => {
+    const user = await newUser();
+    expectOk(await e.call('update', 'static-roles/app', { db_name: 'main', username: user, rotation_period: '1h' }), 'static role');
+    const before = await creds('app');
+    // Port 1 on the loopback: nothing listens, every connection is refused.
+    const down = pgConnection(pg, { connection_url: 'postgresql://{{username}}:{{password}}@127.0.0.1:1/postgres', verify_connection: false });
+    expectOk(await e.call('update', 'config/main', down), 'config pointing nowhere');
+
+    expectOk(await e.call('update', 'static-roles/app', { rotation_period: '2h' }), 'timing-only update');
+    assert.equal((await e.call('read', 'static-roles/app'))?.data?.['rotation_period'], 7200);
+    assert.equal((await creds('app'))['password'], before['password'], 'nothing rotated');
+
+    await assert.rejects(
+      e.call('update', 'static-roles/app', { rotation_statements: 'ALTER ROLE {{name}} WITH PASSWORD {{password}} CONNECTION LIMIT 5' }),
+      /checking the static role on connection "main" failed/,
+    );
+    assert.deepEqual((await e.call('read', 'static-roles/app'))?.data?.['rotation_statements'], [], 'the statements were not stored');
+    assert.equal(await logsIn(user, String(before['password'])), true);
+  });
+
   it('deleting a static role leaves the database user and its password', async () => {
     const user = await newUser();
     expectOk(await e.call('update', 'static-roles/app', { db_name: 'main', username: user, rotation_period: '1h' }), 'static role');
@@ -488,7 +508,9 @@ describe('static roles', () => {
       assert.equal(await logsIn(a, String(lockedNow['password'])), true, 'the stored password still works');
       assert.notEqual((await quickCreds('free'))['password'], freeBefore['password'], 'the other role was rotated');
       assert.match(await outcome(quick.call('update', 'rotate-role/locked')), /lock timeout/);
-      assert.match(await outcome(quick.call('update', 'static-roles/locked', { rotation_period: '2h' })), /lock timeout/);
+      assert.equal(await outcome(quick.call('update', 'static-roles/locked', { rotation_period: '2h' })), '', 'a timing-only update asks nothing of the database');
+      const statements = 'ALTER ROLE {{name}} WITH PASSWORD {{password}} CONNECTION LIMIT 5';
+      assert.match(await outcome(quick.call('update', 'static-roles/locked', { rotation_statements: statements })), /lock timeout/);
     } finally {
       await holder.query('ROLLBACK').catch(() => undefined);
       await holder.end();

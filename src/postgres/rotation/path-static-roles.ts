@@ -12,7 +12,7 @@ import { FORWARD_WRITES, genericNameRegex, optionalTrailingSlash, type FieldData
 import { errorMessage, errorResponse, retryableError, type Request, type Response } from '../../vault';
 import { roleAllowed } from '../connections/connection-config';
 import { describeDatabaseError } from '../connections/verify';
-import type { Engine } from '../engine';
+import type { Connection, Engine } from '../engine';
 import { nextRotation, staticRoleTiming, type RotationTiming } from '../rotation-schedule';
 import { refusedStatement } from '../sql/refused-statement';
 import { LOCK_NOT_AVAILABLE, sqlState } from '../sql/retry';
@@ -130,28 +130,20 @@ async function writeStaticRole(engine: Engine, req: Request, data: FieldData): P
     if (!roleAllowed(conn.config, name)) return errorResponse(`"${name}" is not an allowed role of connection "${role.dbName}"; add it to that config's allowed_roles`);
     const taken = await managedByAnother(engine, req, name, role);
     if (taken !== undefined) return errorResponse(taken);
-    // The statements are tried with a password of the policy rotations will use: a policy that cannot make one is refused now.
     const rolePolicy = role.credentialConfig['password_policy'] ?? '';
-    const policy = rolePolicy || conn.config.passwordPolicy;
-    let value: string;
-    try {
-      ({ value } = await engine.newPassword(req.systemView, conn.config, policy));
-    } catch (err) {
-      const field = rolePolicy !== '' ? 'credential_config: password_policy' : `password_policy of connection "${role.dbName}"`;
-      return errorResponse(`${field} ${JSON.stringify(policy)} cannot generate a password: ${errorMessage(err)}`);
-    }
-
-    try {
-      const missing = await missingUsers(conn.pool, managedUsers(role));
-      if (missing.length > 0) return errorResponse(`database user(s) ${missing.map((u) => JSON.stringify(u)).join(', ')} do not exist on connection "${role.dbName}"; a static role manages existing users`);
-      const loginUser = await connectionUser(conn.pool);
-      const field = loginUser === role.username ? 'username' : role.rotationStrategy === 'dual' && loginUser === role.secondaryUsername ? 'secondary_username' : undefined;
-      if (field !== undefined) return errorResponse(`${field}: ${connectionUserProblem(loginUser, role.dbName)}`);
-      const problem = await tryRotationStatements(conn.pool, role.rotationStatements, managedUsers(role), value, engine.rotations.lockTimeoutMs);
+    // An update that leaves the connection, the statements and the policy as
+    // they were (users are immutable) needs no answer from the database, so
+    // it is accepted while the database is unreachable, as Vault does: only
+    // what the write changes is checked again.
+    const checkedBefore =
+      existing !== undefined &&
+      existing.dbName === role.dbName &&
+      (existing.credentialConfig['password_policy'] ?? '') === rolePolicy &&
+      existing.rotationStatements.length === role.rotationStatements.length &&
+      existing.rotationStatements.every((statement, i) => statement === role.rotationStatements[i]);
+    if (!checkedBefore) {
+      const problem = await checkAgainstDatabase(engine, req, role, conn, rolePolicy);
       if (problem !== undefined) return errorResponse(problem);
-    } catch (err) {
-      if (refusedStatement(err) && sqlState(err) !== LOCK_NOT_AVAILABLE) return errorResponse(`the rotation statements could not be tried on connection "${role.dbName}": ${describeDatabaseError(err)}`);
-      throw retryableError(`checking the static role on connection "${role.dbName}" failed: ${describeDatabaseError(err)}`, err);
     }
 
     // A role moved to another connection holds the password of the old one's server: rotated like a new role's.
@@ -186,6 +178,36 @@ async function writeStaticRole(engine: Engine, req: Request, data: FieldData): P
     // The change may have reached the database: the role stays, and the queue finishes the rotation.
     throw retryableError(`the first rotation of static role "${name}" did not finish and will be retried: ${result.message}`);
   });
+}
+
+/**
+ * What the database must confirm before `role` is stored: the password
+ * policy makes a password, the users exist, none is the user the connection
+ * logs in as, and the rotation statements run (in a rolled-back
+ * transaction). Returns the problem for a 400, or undefined; throws a
+ * retryable error when the database cannot be asked.
+ */
+async function checkAgainstDatabase(engine: Engine, req: Request, role: StaticRole, conn: Connection, rolePolicy: string): Promise<string | undefined> {
+  // The statements are tried with a password of the policy rotations will use: a policy that cannot make one is refused now.
+  const policy = rolePolicy || conn.config.passwordPolicy;
+  let value: string;
+  try {
+    ({ value } = await engine.newPassword(req.systemView, conn.config, policy));
+  } catch (err) {
+    const field = rolePolicy !== '' ? 'credential_config: password_policy' : `password_policy of connection "${role.dbName}"`;
+    return `${field} ${JSON.stringify(policy)} cannot generate a password: ${errorMessage(err)}`;
+  }
+  try {
+    const missing = await missingUsers(conn.pool, managedUsers(role));
+    if (missing.length > 0) return `database user(s) ${missing.map((u) => JSON.stringify(u)).join(', ')} do not exist on connection "${role.dbName}"; a static role manages existing users`;
+    const loginUser = await connectionUser(conn.pool);
+    const field = loginUser === role.username ? 'username' : role.rotationStrategy === 'dual' && loginUser === role.secondaryUsername ? 'secondary_username' : undefined;
+    if (field !== undefined) return `${field}: ${connectionUserProblem(loginUser, role.dbName)}`;
+    return await tryRotationStatements(conn.pool, role.rotationStatements, managedUsers(role), value, engine.rotations.lockTimeoutMs);
+  } catch (err) {
+    if (refusedStatement(err) && sqlState(err) !== LOCK_NOT_AVAILABLE) return `the rotation statements could not be tried on connection "${role.dbName}": ${describeDatabaseError(err)}`;
+    throw retryableError(`checking the static role on connection "${role.dbName}" failed: ${describeDatabaseError(err)}`, err);
+  }
 }
 
 /**
