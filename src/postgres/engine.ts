@@ -12,7 +12,7 @@ import { CONFIG_KIND, connectionVersion, type ConnectionConfig } from './connect
 import { clientConfig } from './connections/dsn';
 import type { ConnectConfig } from './connections/transport';
 import { LeaseLimits } from './lease-limits';
-import { generatePassword, scramSha256Verifier } from './users/password';
+import { generatePassword, passwordValue } from './users/password';
 import { PoolRegistry, type PoolFactory } from './connections/pools';
 import type { ServerFacts } from './connections/server-facts';
 import { ROLE_KIND } from './roles/role';
@@ -148,7 +148,7 @@ export class Engine {
    */
   async newPassword(systemView: SystemView, config: ConnectionConfig, policy: string): Promise<{ password: string; value: string }> {
     const password = policy ? await systemView.generatePasswordFromPolicy(policy) : generatePassword();
-    const value = config.passwordAuthentication === 'scram-sha-256' ? await scramSha256Verifier(password) : password;
+    const value = await passwordValue(password, config.passwordAuthentication);
     return { password, value };
   }
 

@@ -32,6 +32,11 @@ export interface RotationTiming {
   window: number;
 }
 
+/** True when `a` and `b` rotate at the same times (period, schedule and window alike). */
+export function sameTiming(a: RotationTiming, b: RotationTiming): boolean {
+  return a.period === b.period && a.schedule === b.schedule && a.window === b.window;
+}
+
 /** No automated rotation. */
 export const NO_ROTATION: RotationTiming = { period: 0, schedule: '', window: 0 };
 

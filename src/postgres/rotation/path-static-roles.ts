@@ -13,7 +13,7 @@ import { errorMessage, errorResponse, retryableError, type Request, type Respons
 import { roleAllowed } from '../connections/connection-config';
 import { describeDatabaseError } from '../connections/verify';
 import type { Connection, Engine } from '../engine';
-import { nextRotation, staticRoleTiming, type RotationTiming } from '../rotation-schedule';
+import { nextRotation, sameTiming, staticRoleTiming, type RotationTiming } from '../rotation-schedule';
 import { refusedStatement } from '../sql/refused-statement';
 import { LOCK_NOT_AVAILABLE, sqlState } from '../sql/retry';
 import { parseStatementsInput, passwordUnusedProblem, statementListProblem } from '../sql/statements';
@@ -323,10 +323,6 @@ function nextAfterWrite(existing: StaticRole | undefined, timing: RotationTiming
   const base = timing.period > 0 && existing !== undefined && existing.lastVaultRotation > 0 ? new Date(existing.lastVaultRotation) : now;
   const next = nextRotation(timing, base)?.getTime() ?? 0;
   return next > 0 && next < now.getTime() ? now.getTime() : next;
-}
-
-function sameTiming(a: RotationTiming, b: RotationTiming): boolean {
-  return a.period === b.period && a.schedule === b.schedule && a.window === b.window;
 }
 
 async function readStaticRole(engine: Engine, req: Request, data: FieldData): Promise<Response | undefined> {

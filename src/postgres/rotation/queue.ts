@@ -24,11 +24,10 @@
 // replicated mount (SystemView replication state), where the rotation
 // belongs to the primary's active node.
 
-import { deleteWal, getWal, listWal, storageReadOnly } from '../../framework';
+import { deleteWal, getWal, isPlainObject, listWal, storageReadOnly } from '../../framework';
 import { errorMessage, type Storage, type SystemView } from '../../vault';
 import type { Engine } from '../engine';
-import { nextRotation, rotates, windowEnd, type RotationTiming } from '../rotation-schedule';
-import { isPlainObject } from '../../framework';
+import { nextRotation, rotates, sameTiming, windowEnd, type RotationTiming } from '../rotation-schedule';
 import { stringField } from '../stored-fields';
 import { rotateRootPassword } from './rotate-root';
 import { rotateStaticRole, stalePending, WAL_STATIC_ROTATION, type PendingRotation, type StaticRotationResult } from './rotate-static';
@@ -463,8 +462,4 @@ export class RotationQueue {
     if (this.#attachment === undefined) throw new Error('the rotation queue has no storage: attach() was not called');
     return this.#attachment;
   }
-}
-
-function sameTiming(a: RotationTiming, b: RotationTiming): boolean {
-  return a.period === b.period && a.schedule === b.schedule && a.window === b.window;
 }

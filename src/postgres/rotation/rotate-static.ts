@@ -19,7 +19,7 @@ import { errorMessage, type Storage, type SystemView } from '../../vault';
 import { roleAllowed } from '../connections/connection-config';
 import { describeDatabaseError } from '../connections/verify';
 import type { Engine } from '../engine';
-import { scramSha256Verifier } from '../users/password';
+import { passwordValue } from '../users/password';
 import { lockTimeoutPrefix, runQuery, withClient } from '../sql/query';
 import { refusedStatement } from '../sql/refused-statement';
 import { LOCK_NOT_AVAILABLE, sqlState, withConflictRetry } from '../sql/retry';
@@ -104,7 +104,7 @@ export async function rotateStaticRole(ctx: RotationContext, name: string, role:
   let walId: string;
   if (pending !== undefined) {
     ({ password, walId } = pending);
-    value = conn.config.passwordAuthentication === 'scram-sha-256' ? await scramSha256Verifier(password) : password;
+    value = await passwordValue(password, conn.config.passwordAuthentication);
   } else {
     const policy = role.credentialConfig['password_policy'] || conn.config.passwordPolicy;
     try {

@@ -11,6 +11,7 @@
 
 import { createHash, createHmac, pbkdf2, randomBytes, randomInt } from 'node:crypto';
 import { promisify } from 'node:util';
+import type { PasswordAuthentication } from '../connections/connection-config';
 
 /** Length of generated passwords when none is given. */
 export const DEFAULT_PASSWORD_LENGTH = 24;
@@ -126,4 +127,13 @@ export async function scramSha256Verifier(password: string, options: { iteration
   const storedKey = createHash('sha256').update(clientKey).digest();
   const serverKey = hmac(saltedPassword, 'Server Key');
   return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
+}
+
+/**
+ * What goes into the statements' {{password}} for a connection's
+ * password_authentication: a SCRAM-SHA-256 verifier under 'scram-sha-256'
+ * (the default), the cleartext `password` under 'password'.
+ */
+export async function passwordValue(password: string, authentication: PasswordAuthentication): Promise<string> {
+  return authentication === 'scram-sha-256' ? scramSha256Verifier(password) : password;
 }
