@@ -4,6 +4,7 @@
 // (top-level settings plus `connection_details`), so reads look familiar.
 
 import { createHash } from 'node:crypto';
+import { genericNameRegex } from '../../framework';
 import type { ConnectionTarget } from './dsn';
 import { redactConnectionUrl } from './dsn';
 import type { StoredKind } from '../cached-store';
@@ -197,4 +198,12 @@ function globMatch(pattern: string, value: string): boolean {
   }
   while (pi < p.length && p[pi] === '*') pi++;
   return pi === p.length;
+}
+
+/** Vault's generic name rule, which config/<name> paths enforce. */
+const CONNECTION_NAME = new RegExp(`^${genericNameRegex('name')}$`);
+
+/** True when `name` is one a config/<name> path accepts: a role's db_name that is not can name no connection. */
+export function isConnectionName(name: string): boolean {
+  return CONNECTION_NAME.test(name);
 }

@@ -15,6 +15,7 @@ import { CREDENTIAL_TYPES, roleReadView, type CredentialType, type Role } from '
 import { parseStatementsInput, statementListProblem } from '../sql/statements';
 import { generateUsername, UsernameTemplateError } from '../users/username';
 import { tryRoleStatements, type RoleTrial, type StatementProblem } from './validate-role';
+import { isConnectionName } from '../connections/connection-config';
 import { describeDatabaseError } from '../connections/verify';
 
 const STATEMENTS_NOTE =
@@ -135,7 +136,7 @@ async function writeRole(engine: Engine, req: Request, data: FieldData): Promise
   if (problem) return errorResponse(problem);
 
   // Connection names are generic names (config/<name>); anything else names none, and must not reach storage as a key.
-  const conn = CONNECTION_NAME.test(role.dbName) ? await engine.connection(req.storage, role.dbName) : undefined;
+  const conn = isConnectionName(role.dbName) ? await engine.connection(req.storage, role.dbName) : undefined;
   if (!conn) return errorResponse(`db_name "${role.dbName}" does not name a configured connection (write config/${role.dbName} first)`);
 
   // A username as creds would make it, for this role name and this caller.
@@ -167,8 +168,6 @@ async function writeRole(engine: Engine, req: Request, data: FieldData): Promise
   return warnings.length > 0 ? { warnings } : undefined;
 }
 
-/** Vault's generic name rule, which config/<name> paths enforce. */
-const CONNECTION_NAME = new RegExp(`^${genericNameRegex('name')}$`);
 
 function problemText(problem: StatementProblem): string {
   if (problem.kind === 'template') return `${problem.field}: ${problem.message}`;

@@ -10,7 +10,7 @@
 
 import { FORWARD_WRITES, genericNameRegex, optionalTrailingSlash, type FieldData, type Path } from '../../framework';
 import { errorMessage, errorResponse, retryableError, type Request, type Response } from '../../vault';
-import { roleAllowed } from '../connections/connection-config';
+import { isConnectionName, roleAllowed } from '../connections/connection-config';
 import { describeDatabaseError } from '../connections/verify';
 import type { Connection, Engine } from '../engine';
 import { nextRotation, sameTiming, staticRoleTiming, type RotationTiming } from '../rotation-schedule';
@@ -125,7 +125,7 @@ async function writeStaticRole(engine: Engine, req: Request, data: FieldData): P
     if (typeof built === 'string') return errorResponse(built);
     const role = built;
 
-    const conn = CONNECTION_NAME.test(role.dbName) ? await engine.connection(req.storage, role.dbName) : undefined;
+    const conn = isConnectionName(role.dbName) ? await engine.connection(req.storage, role.dbName) : undefined;
     if (!conn) return errorResponse(`db_name "${role.dbName}" does not name a configured connection (write config/${role.dbName} first)`);
     if (!roleAllowed(conn.config, name)) return errorResponse(`"${name}" is not an allowed role of connection "${role.dbName}"; add it to that config's allowed_roles`);
     const taken = await managedByAnother(engine, req, name, role);
@@ -231,8 +231,6 @@ async function managedByAnother(engine: Engine, req: Request, name: string, role
   return undefined;
 }
 
-/** Vault's generic name rule, which config/<name> paths enforce. */
-const CONNECTION_NAME = new RegExp(`^${genericNameRegex('name')}$`);
 
 /** The role a write leads to (fields left out keep their stored values), or the problem in words for the operator. */
 function buildRole(engine: Engine, data: FieldData, existing: StaticRole | undefined): StaticRole | string {
