@@ -9,7 +9,6 @@
 import { FORWARD_WRITES, genericNameRegex, type FieldData, type Path } from '../../framework';
 import { errorResponse, type Request, type Response } from '../../vault';
 import type { Engine } from '../engine';
-import { rootLockKey } from './queue';
 import { rotateRootPassword } from './rotate-root';
 
 const NAME_FIELD = { name: { type: 'string', description: 'Name of the database connection.', required: true } } as const;
@@ -40,7 +39,7 @@ export function rootPaths(engine: Engine): Path[] {
 
 async function rotateRoot(engine: Engine, req: Request, data: FieldData): Promise<Response | undefined> {
   const name = data.getString('name');
-  const outcome = await engine.rotations.withLock(rootLockKey(name), async () => {
+  const outcome = await engine.rotations.withRootLock(name, async () => {
     const problem = await rotateRootPassword(engine, req.storage, req.systemView, name);
     if (problem === undefined) await engine.rotations.rootRotated(req.storage, name);
     return problem;

@@ -337,7 +337,7 @@ export class RotationQueue {
       const next = await this.#rootNext(storage, name);
       if (next !== undefined) this.#due.set(rootLockKey(name), next);
       // Written before the next time was (an older version, or a crash in between): counts from now.
-      else if (!readOnly) await this.withLock(rootLockKey(name), () => this.#scheduleRoot(storage, name, config.rootRotation));
+      else if (!readOnly) await this.withRootLock(name, () => this.#scheduleRoot(storage, name, config.rootRotation));
     }
   }
 
@@ -421,7 +421,7 @@ export class RotationQueue {
   }
 
   async #rotateDueRoot(storage: Storage, systemView: SystemView, name: string): Promise<void> {
-    await this.withLock(rootLockKey(name), async () => {
+    await this.withRootLock(name, async () => {
       const key = rootLockKey(name);
       const config = await this.#engine.configs.get(storage, name);
       const next = await this.#rootNext(storage, name);
