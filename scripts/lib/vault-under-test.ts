@@ -483,3 +483,20 @@ function errorText(err: unknown): string {
   if (err instanceof Error) return err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message;
   return String(err);
 }
+
+/**
+ * Sends `method path` until it answers 200 and returns that reply; throws
+ * with the last reply after `ms`. For the first request after the plugin
+ * process was killed: a real server (Vault, OpenBao) learns that a shared
+ * plugin process died only when a request on it fails (that request gets a
+ * 500) and relaunches it then; the bundled host relaunches at once.
+ */
+export async function untilPluginAnswers(vault: Pick<VaultUnderTest, 'request'>, method: string, path: string, ms = 20_000): Promise<ApiReply> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const reply = await vault.request(method, path);
+    if (reply.status === 200) return reply;
+    if (Date.now() > end) throw new Error(`${method} ${path} did not answer 200 within ${ms} ms after the plugin was killed: ${reply.status} ${reply.text}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -21,7 +21,7 @@ import { PLUGIN_NAME, pluginBinary } from '../helpers/plugin-binary';
 import { connectionConfig } from '../helpers/plugin-config';
 import { startPostgres, type PostgresServer } from '../helpers/postgres';
 import { processesOf } from '../helpers/processes';
-import { installPlugin, registerPlugin, startVault, stopVaultFirst, type VaultUnderTest } from '../helpers/vault-host';
+import { installPlugin, registerPlugin, startVault, stopVaultFirst, untilPluginAnswers, type VaultUnderTest } from '../helpers/vault-host';
 import { waitUntil } from '../helpers/wait';
 
 const MOUNT = 'pg-random-kill';
@@ -33,7 +33,13 @@ const GRACE_S = 2;
 /** Usernames `rkill-<20 random>`: the pattern below matches them and nothing else. */
 const USERNAME_TEMPLATE = 'rkill-{{random 20}}';
 const PATTERN = 'rkill-%';
-/** The kill comes this long after the clients start: uniformly random, never at a checkpoint. */
+/**
+ * The kill comes this long after the campaign's first credential (uniformly
+ * random, never at a checkpoint): clients are then issuing at full
+ * concurrency. Counted from the clients' start, a short delay could end a
+ * campaign before a plugin that a real server has just relaunched answered
+ * anything.
+ */
 const KILL_AFTER_MS = { min: 200, max: 1500 };
 const CREATE = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`;
 
@@ -82,8 +88,7 @@ describe('random SIGKILL of the plugin during concurrent issuance', () => {
 
   async function campaign(): Promise<Campaign> {
     // The plugin runs (relaunched after the previous kill) before the clock starts.
-    const warm = await vault.request('GET', `${MOUNT}/roles/${ROLE}`);
-    assert.equal(warm.status, 200, warm.text);
+    await untilPluginAnswers(vault, 'GET', `${MOUNT}/roles/${ROLE}`);
     const before = await patternRoles();
     const result: Campaign = { killAfterMs: randomInt(KILL_AFTER_MS.min, KILL_AFTER_MS.max), pids: [], created: new Set(), responses: 0, failures: 0, orphans: [], unknownLeases: 0, lastLeaseEndMs: 0 };
     let stop = false;
@@ -101,6 +106,13 @@ describe('random SIGKILL of the plugin during concurrent issuance', () => {
       }
     };
     const clients = Array.from({ length: CLIENTS }, client);
+    try {
+      await waitUntil('the campaign\'s first credential', () => result.responses > 0, 30_000, 5);
+    } catch (err) {
+      stop = true;
+      await Promise.all(clients);
+      throw err;
+    }
     await sleep(result.killAfterMs);
     result.pids = processesOf(installed);
     for (const pid of result.pids) process.kill(pid, 'SIGKILL');
@@ -145,7 +157,7 @@ describe('random SIGKILL of the plugin during concurrent issuance', () => {
     }
     // Relaunch the plugin (rollback ticks and revocations need it), then wait
     // for every lease end, the grace, and a few rollback ticks.
-    assert.equal((await vault.request('GET', `${MOUNT}/roles/${ROLE}`)).status, 200);
+    await untilPluginAnswers(vault, 'GET', `${MOUNT}/roles/${ROLE}`);
     const lastLeaseEnd = Math.max(...campaigns.map((c) => c.lastLeaseEndMs));
     const deadline = lastLeaseEnd + GRACE_S * 1000 + 3 * vault.timing.rollbackPeriodMs + 10_000;
     await waitUntil('every role of the pattern to be dropped', async () => (await patternRoles()).size === 0, Math.max(0, deadline - Date.now())).catch(() => undefined);
@@ -154,7 +166,7 @@ describe('random SIGKILL of the plugin during concurrent issuance', () => {
     for (const [i, c] of campaigns.entries()) {
       const leftHere = [...c.created].filter((r) => left.has(r)).length;
       console.log(
-        `[random-kill] campaign ${i + 1}/${campaigns.length}: killed pid ${c.pids.join(',')} after ${c.killAfterMs} ms; ` +
+        `[random-kill] campaign ${i + 1}/${campaigns.length}: killed pid ${c.pids.join(',')} ${c.killAfterMs} ms after the first credential; ` +
           `roles created ${c.created.size} (responses ${c.responses}, failed requests ${c.failures}); ` +
           `orphans right after the kill ${c.orphans.length}; leases unknown to clients ${c.unknownLeases}; roles left at the end ${leftHere}`,
       );

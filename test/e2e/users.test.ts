@@ -12,7 +12,7 @@ import { Client } from 'pg';
 import { PLUGIN_NAME, pluginBinary } from '../helpers/plugin-binary';
 import { connectionConfig } from '../helpers/plugin-config';
 import { startPostgres, type PostgresServer } from '../helpers/postgres';
-import { registerPlugin, startVault, stopVaultFirst, type VaultUnderTest } from '../helpers/vault-host';
+import { registerPlugin, startVault, stopVaultFirst, untilPluginAnswers, type VaultUnderTest } from '../helpers/vault-host';
 import { waitUntil } from '../helpers/wait';
 
 const CREATE = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`;
@@ -49,10 +49,7 @@ describe('user records through the Vault under test', () => {
     assert.ok(res.status >= 500, `the request dies with the plugin: ${res.status} ${res.text}`);
     const created = [...(await roleNames())].filter((r) => !before.has(r));
     assert.ok(created.length >= 1, 'the crash left a committed role behind');
-    // A real server learns that the shared process died only when a request
-    // on it fails, and relaunches it then (the bundled host notices at once):
-    // ask until the relaunched plugin answers.
-    await waitUntil('the relaunched plugin to answer', async () => (await vault.request('LIST', `${path}/users`)).status === 200, 20_000);
+    await untilPluginAnswers(vault, 'LIST', `${path}/users`);
     const leases = await vault.request('LIST', `sys/leases/lookup/${path}/creds/app/`);
     assert.deepEqual(leases.body?.data?.keys ?? [], [], 'and Vault holds no lease for it');
     for (const username of created) {
