@@ -58,8 +58,10 @@ export interface Connection {
   pool: Pool;
   /** node-postgres settings of the config, made once per config: one-off connections (other databases at revocation) use them. */
   clientConfig: ClientConfig;
-  /** The server's major version and whether the connection user is a superuser; asked once per pool. */
+  /** The server's major version, whether the connection user is a superuser, and its scram_iterations; asked once per pool. */
   facts: () => Promise<ServerFacts>;
+  /** The same if already asked; never reaches the database. */
+  knownFacts: () => ServerFacts | undefined;
 }
 
 /** Node's longest timer, 2^31 - 1 ms, in whole seconds. */
@@ -122,7 +124,7 @@ export class Engine {
       this.#derived.set(config, derived);
     }
     const pool = await this.pools.get(name, derived.version, () => poolConfig(config));
-    return { name, config, pool, clientConfig: derived.clientConfig, facts: () => this.pools.facts(pool) };
+    return { name, config, pool, clientConfig: derived.clientConfig, facts: () => this.pools.facts(pool), knownFacts: () => this.pools.knownFacts(pool) };
   }
 
   /** `systemView` with the mount's lease limits cached for a moment (see lease-limits.ts). */
@@ -143,13 +145,35 @@ export class Engine {
 
   /**
    * A new password (from the Vault password policy when one is named) and
-   * what `{{password}}` becomes: a SCRAM verifier under scram-sha-256, so the
-   * cleartext never reaches the server, its logs or pg_stat_statements.
+   * what `{{password}}` becomes on `conn` (see passwordValue).
    */
-  async newPassword(systemView: SystemView, config: ConnectionConfig, policy: string): Promise<{ password: string; value: string }> {
-    const password = policy ? await systemView.generatePasswordFromPolicy(policy) : generatePassword();
-    const value = await passwordValue(password, config.passwordAuthentication);
-    return { password, value };
+  async newPassword(systemView: SystemView, conn: Connection, policy: string): Promise<{ password: string; value: string }> {
+    const password = await this.policyPassword(systemView, policy);
+    return { password, value: await this.passwordValue(conn, password) };
+  }
+
+  /** A new password from the Vault password policy `policy`; empty: 24 random characters. Throws Vault's error for a policy that fails. */
+  async policyPassword(systemView: SystemView, policy: string): Promise<string> {
+    return policy ? systemView.generatePasswordFromPolicy(policy) : generatePassword();
+  }
+
+  /**
+   * What `{{password}}` becomes for `password` on `conn`: under
+   * scram-sha-256 a SCRAM verifier, so the cleartext never reaches the
+   * server, its logs or pg_stat_statements, made with the iteration count
+   * PostgreSQL would use for that cleartext in the connection's sessions
+   * (scram_iterations on 16+, 4096 before; see server-facts.ts). PostgreSQL
+   * spends that count again on every CREATE/ALTER ROLE … PASSWORD with a
+   * verifier, to refuse empty passwords.
+   *
+   * @throws the database's error when the pool's facts are not known yet
+   *   and the server cannot be asked.
+   */
+  async passwordValue(conn: Connection, password: string): Promise<string> {
+    const { passwordAuthentication } = conn.config;
+    if (passwordAuthentication !== 'scram-sha-256') return password;
+    const facts = conn.knownFacts() ?? (await conn.facts());
+    return passwordValue(password, passwordAuthentication, facts.scramIterations);
   }
 
   /** A storage key changed elsewhere: drop what was derived from it. */

@@ -70,7 +70,7 @@ const CONFIG_FIELDS = {
   password_authentication: {
     type: 'string',
     description:
-      'How passwords reach PostgreSQL: "scram-sha-256" sends a SCRAM verifier so the cleartext never reaches the server or its logs; "password" sends the cleartext.',
+      'How passwords reach PostgreSQL: "scram-sha-256" sends a SCRAM verifier so the cleartext never reaches the server or its logs (with the iteration count of the connection user\'s scram_iterations on PostgreSQL 16+, 4096 before); "password" sends the cleartext.',
     default: CONFIG_DEFAULTS.passwordAuthentication,
   },
   root_rotation_statements: {

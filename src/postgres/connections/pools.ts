@@ -25,6 +25,8 @@ export class PoolRegistry {
   readonly #pools = new Map<string, Entry>();
   /** Server facts per pool, asked on first need; a pool that is replaced takes its facts with it. */
   readonly #facts = new WeakMap<Pool, Promise<ServerFacts>>();
+  /** The same once answered, for callers that must not reach the database just to learn them. */
+  readonly #known = new WeakMap<Pool, ServerFacts>();
   readonly #factory: PoolFactory;
   readonly #log: Logger;
 
@@ -50,19 +52,27 @@ export class PoolRegistry {
     return pool;
   }
 
-  /** The server's major version and the connection user's standing, asked once per pool. */
+  /** The server's major version, the connection user's standing and its scram_iterations, asked once per pool. */
   facts(pool: Pool): Promise<ServerFacts> {
     let facts = this.#facts.get(pool);
     if (facts === undefined) {
       const asked = withClient(pool, probeServer);
       // A probe that failed (server unreachable) is asked again next time.
-      asked.catch(() => {
-        if (this.#facts.get(pool) === asked) this.#facts.delete(pool);
-      });
+      asked.then(
+        (known) => this.#known.set(pool, known),
+        () => {
+          if (this.#facts.get(pool) === asked) this.#facts.delete(pool);
+        },
+      );
       this.#facts.set(pool, asked);
       facts = asked;
     }
     return facts;
+  }
+
+  /** The pool's facts if the server has already told them; never asks. */
+  knownFacts(pool: Pool): ServerFacts | undefined {
+    return this.#known.get(pool);
   }
 
   /** Closes and forgets the pool of config `name`, if any. */

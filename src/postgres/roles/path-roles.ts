@@ -152,9 +152,9 @@ async function writeRole(engine: Engine, req: Request, data: FieldData): Promise
 
   // Try the statements with values like the real ones, then roll back.
   const { ttl } = await calculateTtl(engine.leaseLimits(req.systemView), { backendTtl: role.defaultTtl, backendMaxTtl: role.maxTtl });
-  const password = await engine.newPassword(req.systemView, conn.config, '');
   let trial: RoleTrial;
   try {
+    const password = await engine.newPassword(req.systemView, conn, '');
     trial = await tryRoleStatements(conn.pool, role, { username, passwordValue: password.value, expiration: formatExpiration(validUntil(ttl)) });
   } catch (err) {
     // Refused outside any one list (e.g. no CREATEROLE for the throw-away user): the connection user's privileges are at fault.

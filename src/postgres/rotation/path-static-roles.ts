@@ -190,14 +190,15 @@ async function writeStaticRole(engine: Engine, req: Request, data: FieldData): P
 async function checkAgainstDatabase(engine: Engine, req: Request, role: StaticRole, conn: Connection, rolePolicy: string): Promise<string | undefined> {
   // The statements are tried with a password of the policy rotations will use: a policy that cannot make one is refused now.
   const policy = rolePolicy || conn.config.passwordPolicy;
-  let value: string;
+  let password: string;
   try {
-    ({ value } = await engine.newPassword(req.systemView, conn.config, policy));
+    password = await engine.policyPassword(req.systemView, policy);
   } catch (err) {
     const field = rolePolicy !== '' ? 'credential_config: password_policy' : `password_policy of connection "${role.dbName}"`;
     return `${field} ${JSON.stringify(policy)} cannot generate a password: ${errorMessage(err)}`;
   }
   try {
+    const value = await engine.passwordValue(conn, password);
     const missing = await missingUsers(conn.pool, managedUsers(role));
     if (missing.length > 0) return `database user(s) ${missing.map((u) => JSON.stringify(u)).join(', ')} do not exist on connection "${role.dbName}"; a static role manages existing users`;
     const loginUser = await connectionUser(conn.pool);

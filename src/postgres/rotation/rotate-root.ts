@@ -36,7 +36,14 @@ export async function rotateRootPassword(engine: Engine, storage: Storage, syste
     return 'connection_url contains a literal password; use {{password}} and the password field before rotating';
   }
 
-  const { password, value } = await engine.newPassword(systemView, config, config.passwordPolicy);
+  const password = await engine.policyPassword(systemView, config.passwordPolicy);
+  let value: string;
+  try {
+    value = await engine.passwordValue(conn, password);
+  } catch (err) {
+    // Only asking the server for its scram_iterations can fail here: nothing changed.
+    throw retryableError(`changing the root password of connection "${name}" failed: ${describeDatabaseError(err)}`, err);
+  }
   const statements = config.rootRotationStatements.length > 0 ? config.rootRotationStatements : [DEFAULT_ROTATION_STATEMENT];
   let text: string;
   try {

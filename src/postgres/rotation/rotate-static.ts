@@ -19,7 +19,6 @@ import { errorMessage, type Storage, type SystemView } from '../../vault';
 import { roleAllowed } from '../connections/connection-config';
 import { describeDatabaseError } from '../connections/verify';
 import type { Engine } from '../engine';
-import { passwordValue } from '../users/password';
 import { lockTimeoutPrefix, runQuery, withClient } from '../sql/query';
 import { refusedStatement } from '../sql/refused-statement';
 import { LOCK_NOT_AVAILABLE, sqlState, withConflictRetry } from '../sql/retry';
@@ -96,6 +95,8 @@ export async function rotateStaticRole(ctx: RotationContext, name: string, role:
   // The config, rather than this role, may have changed to log in as the role's user since the role was written.
   try {
     if ((await connectionUser(conn.pool)) === target) return { kind: 'failed', refused: true, message: connectionUserProblem(target, role.dbName), pending };
+    // The verifier's iteration count is the server's (Engine.passwordValue): asked here, where a failure is the database's.
+    await conn.facts();
   } catch (err) {
     return { kind: 'failed', refused: false, message: `changing the password of ${JSON.stringify(target)} failed: ${describeDatabaseError(err)}`, pending };
   }
@@ -104,11 +105,11 @@ export async function rotateStaticRole(ctx: RotationContext, name: string, role:
   let walId: string;
   if (pending !== undefined) {
     ({ password, walId } = pending);
-    value = await passwordValue(password, conn.config.passwordAuthentication);
+    value = await engine.passwordValue(conn, password);
   } else {
     const policy = role.credentialConfig['password_policy'] || conn.config.passwordPolicy;
     try {
-      ({ password, value } = await engine.newPassword(ctx.systemView, conn.config, policy));
+      ({ password, value } = await engine.newPassword(ctx.systemView, conn, policy));
     } catch (err) {
       return { kind: 'failed', refused: true, message: `generating a password with password policy "${policy}" failed: ${errorMessage(err)}` };
     }

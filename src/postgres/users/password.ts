@@ -133,7 +133,11 @@ export async function scramSha256Verifier(password: string, options: { iteration
  * What goes into the statements' {{password}} for a connection's
  * password_authentication: a SCRAM-SHA-256 verifier under 'scram-sha-256'
  * (the default), the cleartext `password` under 'password'.
+ *
+ * @param iterations the verifier's PBKDF2 iterations: the scram_iterations
+ *   PostgreSQL would hash the cleartext with (ServerFacts); default 4096.
  */
-export async function passwordValue(password: string, authentication: PasswordAuthentication): Promise<string> {
-  return authentication === 'scram-sha-256' ? scramSha256Verifier(password) : password;
+export async function passwordValue(password: string, authentication: PasswordAuthentication, iterations?: number): Promise<string> {
+  if (authentication !== 'scram-sha-256') return password;
+  return scramSha256Verifier(password, iterations === undefined ? {} : { iterations });
 }

@@ -60,10 +60,9 @@ async function issueCreds(engine: Engine, creds: SecretType, req: Request, data:
   }
   const policy = role.credentialConfig['password_policy'] || conn.config.passwordPolicy;
   // Independent steps run together: the lease limits are a round trip to
-  // Vault (usually cached), the password's SCRAM hashing runs on the thread
-  // pool, and the user index (in memory once loaded) says which names and
-  // how many places are taken.
-  const password = settle(engine.newPassword(req.systemView, conn.config, policy));
+  // Vault (usually cached), a password policy is one too, and the user index
+  // (in memory once loaded) says which names and how many places are taken.
+  const password = settle(engine.policyPassword(req.systemView, policy));
   const lease = settle(calculateTtl(engine.leaseLimits(req.systemView), { backendTtl: role.defaultTtl, backendMaxTtl: role.maxTtl }));
   const index = await engine.users.index(req.storage);
   const ttl = await lease;
@@ -112,23 +111,32 @@ interface Issue {
   ttl: TtlResult;
   now: Date;
   policy: string;
-  password: Promise<Settled<{ password: string; value: string }>>;
+  /** The new password (not yet hashed). */
+  password: Promise<Settled<string>>;
 }
 
 /** Record, CREATE ROLE, record again, response: in that order, each step awaited. */
 async function issueRecorded(engine: Engine, creds: SecretType, req: Request, issue: Issue): Promise<Response> {
   const { role, record, conn, ttl, now } = issue;
   const { username, role: roleName } = record;
-  // The record is written while the password is still being hashed.
-  const [written, secret] = await Promise.all([settle(engine.users.put(req.storage, record)), issue.password]);
+  // The SCRAM hashing needs the pool's scram_iterations. Once the server has
+  // told them, the password is hashed (on the thread pool) while the record
+  // is written; a pool's first credential asks the server only after the
+  // record is written, so that nothing reaches the database before it.
+  const writing = settle(engine.users.put(req.storage, record));
+  const early = conn.knownFacts() === undefined ? undefined : hashPassword(engine, conn, issue.password);
+  const written = await writing;
   if (!written.ok) throw written.reason;
-  if (!secret.ok) {
+  const password = await (early ?? hashPassword(engine, conn, issue.password));
+  if (!password.ok) {
     await forget(engine, req, username);
+    if ('database' in password) {
+      throw retryableError(`creating database user for role "${roleName}" failed: ${describeDatabaseError(password.database)}`, password.database);
+    }
     return errorResponse(
-      `generating a password with password policy "${issue.policy}" failed: ${errorMessage(secret.reason)} (check that "vault read sys/policies/password/${issue.policy}" works)`,
+      `generating a password with password policy "${issue.policy}" failed: ${errorMessage(password.policy)} (check that "vault read sys/policies/password/${issue.policy}" works)`,
     );
   }
-  const password = secret.value;
 
   let login: LoginState;
   try {
@@ -176,6 +184,17 @@ async function forget(engine: Engine, req: Request, username: string): Promise<v
   } catch (err) {
     engine.log.warn({ username, error: errorMessage(err) }, 'could not delete the record of a user that was never created; the sweep will');
   }
+}
+
+/** A new password and its `{{password}}` value, or why there is none: the password policy failed, or the server could not be asked for its facts. */
+type HashedPassword = { ok: true; password: string; value: string } | { ok: false; policy: unknown } | { ok: false; database: unknown };
+
+/** Hashes the password once generated; never rejects. */
+async function hashPassword(engine: Engine, conn: Connection, generated: Promise<Settled<string>>): Promise<HashedPassword> {
+  const password = await generated;
+  if (!password.ok) return { ok: false, policy: password.reason };
+  const value = await settle(engine.passwordValue(conn, password.value));
+  return value.ok ? { ok: true, password: password.value, value: value.value } : { ok: false, database: value.reason };
 }
 
 /** A promise's outcome, so that one started early never rejects unobserved. */
