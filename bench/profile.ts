@@ -89,14 +89,14 @@ export function summariseProfile(
   const names = new Map<number, string>();
   for (const node of profile.nodes) {
     const { functionName, url, lineNumber, columnNumber } = node.callFrame;
-    const original = map !== undefined && url.endsWith('bundle.js') ? map.findEntry(lineNumber, columnNumber ?? 0) : undefined;
+    const original: unknown = map !== undefined && isBundle(url) ? map.findEntry(lineNumber, columnNumber ?? 0) : undefined;
     let where = url === '' ? '' : ` ${url.split('/').pop() ?? url}:${lineNumber + 1}`;
-    if (original !== undefined && 'originalSource' in original) where = ` ${original.originalSource.replace(/^(\.\.\/)+/, '')}:${original.originalLine + 1}`;
+    if (isMapping(original)) where = ` ${original.originalSource.replace(/^(\.\.\/)+/, '')}:${original.originalLine + 1}`;
     names.set(node.id, `${functionName || '(anonymous)'}${where}`);
   }
   const parents = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
-  const ours = new Set(profile.nodes.filter((n) => n.callFrame.url.endsWith('bundle.js') && n.callFrame.functionName !== '').map((n) => n.id));
+  const ours = new Set(profile.nodes.filter((n) => isBundle(n.callFrame.url) && n.callFrame.functionName !== '').map((n) => n.id));
   // With the source map, "plugin code" is src/ only (libraries are bundled too).
   if (map !== undefined) for (const id of ours) if (!(names.get(id) ?? '').includes(' src/')) ours.delete(id);
 
@@ -173,4 +173,17 @@ function loadSourceMap(file: string): SourceMap | undefined {
 
 function round1(v: number): number {
   return Math.round(v * 10) / 10;
+}
+
+/**
+ * The bundle's script as profiles name it: `bundle.js` when run from
+ * .build/, the main script's name inside the executable (see
+ * scripts/package-sea.cjs) when run as the plugin binary.
+ */
+function isBundle(url: string): boolean {
+  return url.endsWith('bundle.js') || url.endsWith('vault-plugin-secrets-postgres.js');
+}
+
+function isMapping(entry: unknown): entry is { originalSource: string; originalLine: number } {
+  return typeof entry === 'object' && entry !== null && 'originalSource' in entry && typeof entry.originalSource === 'string' && 'originalLine' in entry && typeof entry.originalLine === 'number';
 }

@@ -25,7 +25,7 @@ export interface MachineInfo {
 
 export interface BenchResults {
   machine: MachineInfo;
-  parameters: Record<string, unknown>;
+  parameters: Record<string, unknown> & { warmup: { concurrency: number; count: number; rounds: number } };
   issuance: { host: LevelResult[]; floor: LevelResult[] };
   revocation: { host: LevelResult[]; floor: LevelResult[] };
   /** PostgreSQL sessions opened during the levels (pg_stat_database.sessions), and the floor's retried conflicts. */
@@ -188,6 +188,10 @@ function processRows(r: BenchResults): Row[] {
 }
 
 function cpuRows(r: BenchResults): Row[] {
+  const warm = r.parameters.warmup;
+  const first = r.cpuPerOp.host[`warmup-first-c${warm.concurrency}`];
+  const warmRow: Row[] =
+    first === undefined ? [] : [[`  plugin CPU ms per credential, first ${warm.count} after mount (V8 still compiling), c${warm.concurrency}`, f2(first.plugin), '', '', '']];
   return [1, 8, 32].flatMap((c): Row[] => {
     const h = r.cpuPerOp.host[`issue-c${c}`];
     const fl = r.cpuPerOp.floor[`issue-c${c}`];
@@ -197,7 +201,7 @@ function cpuRows(r: BenchResults): Row[] {
       [`  plugin/host/postgres/client (+other procs)  c${c}`, `${f1(h.plugin)}/${f1(h.host)}/${f1(h.postgres)}/${f1(h.bench)} (+${f1(h.other)})`, `–/–/${f1(fl.postgres)}/${f1(fl.bench)} (+${f1(fl.other)})`, '', ''],
       [`  plugin CPU ms per credential  c${c}`, f2(h.plugin), '', '', verdict(r, c === 1 ? 'cpuC1' : c === 32 ? 'cpuC32' : undefined)],
     ];
-  });
+  }).concat(warmRow);
 }
 
 function revocationCpuRows(r: BenchResults): Row[] {
@@ -254,6 +258,7 @@ function breakdownRows(r: BenchResults): Row[] {
     pluginStorageRoundTrip: 'LIST pg/roles (+ 1 plugin→host storage call)',
     scram: 'SCRAM verifier alone (PBKDF2 4096)',
     floorSqlOnly: 'creation SQL alone via pg (no SCRAM)',
+    floorSqlOneIteration: '  the same, verifier of 1 PBKDF2 iteration instead of 4096',
   };
   return Object.entries(r.breakdownC1).map(([k, s]): Row => [`c1 p50 ms: ${label[k] ?? k}`, f1(s.p50), '', '', '']);
 }
