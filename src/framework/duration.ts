@@ -21,8 +21,10 @@ const UNIT_NANOS: Readonly<Record<string, bigint>> = {
 /** Go's time.Duration is an int64 of nanoseconds; anything longer does not exist there. */
 const MAX_DURATION_NANOS = 2n ** 63n - 1n;
 
-const WHOLE_DURATION = /^[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h|d))+$/;
-const COMPONENT = /(\d*)(?:\.(\d*))?(ns|us|µs|μs|ms|s|m|h|d)/g;
+// µs is accepted as U+00B5 (micro sign) and U+03BC (Greek mu), as Go does;
+// written as escapes so that the bundle stays ASCII (see scripts/build.mjs).
+const WHOLE_DURATION = /^[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|\u00B5s|\u03BCs|ms|s|m|h|d))+$/;
+const COMPONENT = /(\d*)(?:\.(\d*))?(ns|us|\u00B5s|\u03BCs|ms|s|m|h|d)/g;
 
 /**
  * Parses a Go duration string (units ns, us, ms, s, m, h and d; fractions
