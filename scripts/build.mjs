@@ -64,10 +64,11 @@ run(bin('esbuild'), [
 // runs, and a single non-ASCII character makes all of it a two-byte string:
 // twice the bundle's size in the heap (≈0.9 MB more at idle). esbuild
 // escapes such characters in strings but not in regular expressions.
-const nonAscii = /[^\x00-\x7f]/.exec(readFileSync(bundle, 'latin1'));
-if (nonAscii !== null) {
-  const text = readFileSync(bundle, 'latin1');
-  throw new Error(`the bundle must be ASCII; non-ASCII bytes at offset ${nonAscii.index}: ${JSON.stringify(text.slice(Math.max(0, nonAscii.index - 40), nonAscii.index + 20))} (write them as \\u escapes in the source)`);
+const bundleBytes = readFileSync(bundle);
+const nonAscii = bundleBytes.findIndex((byte) => byte > 0x7f);
+if (nonAscii !== -1) {
+  const context = bundleBytes.subarray(Math.max(0, nonAscii - 40), nonAscii + 20).toString('utf8');
+  throw new Error(`the bundle must be ASCII; a non-ASCII character at byte ${nonAscii}: ${JSON.stringify(context)} (write it as a \\u escape in the source)`);
 }
 
 log(`packaging with Node ${nodeVersion}`);
