@@ -42,6 +42,8 @@ export interface BenchResults {
   cpuPerOp: { host: Record<string, CpuPerOp>; floor: Record<string, CpuPerOp> };
   /** Latency of the pieces of one credential at concurrency 1. */
   breakdownC1: Record<string, LatencyStats>;
+  /** Plugin CPU ms per request of the request-only pieces (absent in results of older runs). */
+  breakdownPluginCpuC1?: Record<string, number>;
   coldStart: ColdStartResult;
   rss: { idleMb: number; load: RssSummary; afterIssueMb: Record<string, number> };
   /** The plugin's CPU profile, top entries: before the performance work (committed) and of this run (BENCH_CPU_PROF=1). */
@@ -260,7 +262,12 @@ function breakdownRows(r: BenchResults): Row[] {
     floorSqlOnly: 'creation SQL alone via pg (no SCRAM)',
     floorSqlOneIteration: '  the same, verifier of 1 PBKDF2 iteration instead of 4096',
   };
-  return Object.entries(r.breakdownC1).map(([k, s]): Row => [`c1 p50 ms: ${label[k] ?? k}`, f1(s.p50), '', '', '']);
+  return Object.entries(r.breakdownC1).flatMap(([k, s]): Row[] => {
+    const cpu = r.breakdownPluginCpuC1?.[k];
+    const rows: Row[] = [[`c1 p50 ms: ${label[k] ?? k}`, f1(s.p50), '', '', '']];
+    if (cpu !== undefined && k !== 'hostOnly') rows.push([`  its plugin CPU ms per request`, f2(cpu), '', '', '']);
+    return rows;
+  });
 }
 
 function formatTable(header: Row, sections: [string, Row[]][]): string {
