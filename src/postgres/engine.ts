@@ -152,9 +152,15 @@ export class Engine {
     return { password, value: await this.passwordValue(conn, password) };
   }
 
-  /** A new password from the Vault password policy `policy`; empty: 24 random characters. Throws Vault's error for a policy that fails. */
+  /**
+   * A new password from the Vault password policy `policy`; empty: 24
+   * random characters. Throws Vault's error for a policy that fails, and an
+   * error of its own for one that makes an empty password.
+   */
   async policyPassword(systemView: SystemView, policy: string): Promise<string> {
-    return policy ? systemView.generatePasswordFromPolicy(policy) : generatePassword();
+    const password = policy ? await systemView.generatePasswordFromPolicy(policy) : generatePassword();
+    if (password === '') throw new Error('the policy generated an empty password');
+    return password;
   }
 
   /**

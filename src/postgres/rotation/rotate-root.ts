@@ -37,25 +37,23 @@ export async function rotateRootPassword(engine: Engine, storage: Storage, syste
   }
 
   const password = await engine.policyPassword(systemView, config.passwordPolicy);
-  let value: string;
-  try {
-    value = await engine.passwordValue(conn, password);
-  } catch (err) {
-    // Only asking the server for its scram_iterations can fail here: nothing changed.
-    throw retryableError(`changing the root password of connection "${name}" failed: ${describeDatabaseError(err)}`, err);
-  }
   const statements = config.rootRotationStatements.length > 0 ? config.rootRotationStatements : [DEFAULT_ROTATION_STATEMENT];
-  let text: string;
-  try {
-    text = statements.map((s) => renderStatement(s, { name: config.username, username: config.username, password: value })).join(';\n');
-  } catch (err) {
-    // Statements stored before config writes checked them.
-    if (!(err instanceof TemplateError)) throw err;
-    return `root_rotation_statements of connection "${name}": ${err.message}`;
-  }
-
+  // The WAL entry is the first thing written, before the server is asked
+  // anything: storage that is read-only (a standby) refuses it first.
   const wal: RotateRootWal = { name, new_password: password };
   const walId = await putWal(storage, WAL_ROTATE_ROOT, wal);
+  let text: string;
+  try {
+    const value = await engine.passwordValue(conn, password);
+    text = statements.map((s) => renderStatement(s, { name: config.username, username: config.username, password: value })).join(';\n');
+  } catch (err) {
+    // Nothing changed yet: the entry guards nothing.
+    await deleteWal(storage, walId);
+    // Statements stored before config writes checked them.
+    if (err instanceof TemplateError) return `root_rotation_statements of connection "${name}": ${err.message}`;
+    // Otherwise asking the server for its scram_iterations failed.
+    throw retryableError(`changing the root password of connection "${name}" failed: ${describeDatabaseError(err)}`, err);
+  }
   try {
     await withConflictRetry(() => runQuery(conn.pool, lockTimeoutPrefix(engine.rotations.lockTimeoutMs) + text));
   } catch (err) {

@@ -6,34 +6,14 @@
  * storage write refused as read-only comes back as that same error.
  */
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { Pool } from 'pg';
 import { REPLICATION_STATE } from '../../../src/framework';
-import { createLogger } from '../../../src/log';
-import { postgresBackendFactory } from '../../../src/postgres';
-import { encodeConfig, decodeConfig } from '../../../src/postgres/connections/connection-config';
-import { ROLE_KIND, type Role } from '../../../src/postgres/roles/role';
 import { UserRecords } from '../../../src/postgres/users/user-records';
 import { ErrorKind, READ_ONLY_MESSAGE, isReadOnlyError, type Operation, type Request, type Secret, type StorageEntry } from '../../../src/vault';
 import { encodeError } from '../../../src/vault/codec';
 import { storageError } from '../../../src/vault/storage-client';
-import { InmemStorage, StaticSystemView, testRequest } from '../../helpers/fakes';
-
-const silent = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
-
-const ROLE: Role = {
-  dbName: 'main',
-  creationStatements: ['CREATE ROLE "{{name}}" LOGIN'],
-  revocationStatements: [],
-  rollbackStatements: [],
-  renewStatements: [],
-  defaultTtl: 3600,
-  maxTtl: 0,
-  credentialType: 'password',
-  credentialConfig: {},
-  maxLiveCredentials: 0,
-};
+import { InmemStorage } from '../../helpers/fakes';
+import { unreachableDatabaseMount } from '../../helpers/unreachable-database';
 
 /** Storage that refuses writes as a performance standby's does; reads pass. */
 class ReadOnlyStorage extends InmemStorage {
@@ -46,36 +26,7 @@ class ReadOnlyStorage extends InmemStorage {
   }
 }
 
-/**
- * A mount with config `main` (allowing every role) and role `app` in
- * storage; every attempt to reach the database (a connection check, a
- * pooled connection) is recorded in `touched` and fails.
- */
-async function mount(storage: InmemStorage = new InmemStorage()) {
-  const touched: string[] = [];
-  const config = { ...decodeConfig(Buffer.from('{}')), connectionUrl: 'postgresql://{{username}}:{{password}}@db.invalid/app', username: 'vault', password: 'pw', allowedRoles: ['*'] };
-  await InmemStorage.prototype.put.call(storage, { key: 'config/main', value: encodeConfig(config) });
-  await InmemStorage.prototype.put.call(storage, { key: 'role/app', value: ROLE_KIND.encode(ROLE) });
-  const systemView = new StaticSystemView();
-  const backend = await postgresBackendFactory(silent, {
-    verify: async () => void touched.push('verify'),
-    poolFactory: async (poolConfig) => {
-      // A real pool object (creating one connects nowhere) whose connections all fail.
-      const pool = new Pool(poolConfig);
-      Object.defineProperty(pool, 'connect', {
-        value: async () => {
-          touched.push('connect');
-          throw new Error('the database was reached');
-        },
-      });
-      return pool;
-    },
-    now: () => new Date('2030-01-01T00:00:00Z'),
-  })({ config: {}, backendUuid: 'standby-test', storage, systemView });
-  const call = (operation: Operation, path: string, data: Record<string, unknown> = {}, extra: Partial<Request> = {}) =>
-    backend.handleRequest(testRequest({ operation, path, data, storage, systemView, ...extra }));
-  return { backend, storage, systemView, touched, call };
-}
+const mount = unreachableDatabaseMount;
 
 const SECRET: Secret = {
   leaseOptions: { ttl: 3600, maxTtl: 0, renewable: true, increment: 0, issueTime: new Date('2029-12-31T23:00:00Z') },
