@@ -93,7 +93,10 @@ export function postgresBackendFactory(log: Logger, options: Omit<EngineOptions,
       walRollbackMinAge: engine.walRollbackMinAge,
       now: engine.now,
       invalidate: (key) => engine.invalidate(key),
-      clean: () => engine.close(),
+      clean: async () => {
+        await sweep.atUnmountCleanup(conf.storage, conf.systemView);
+        await engine.close();
+      },
     });
   };
 }

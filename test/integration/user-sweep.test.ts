@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Client } from 'pg';
-import { putWal } from '../../src/framework';
+import { putWal, REPLICATION_STATE } from '../../src/framework';
 import { USER_PREFIX, userKey, type UserRecord } from '../../src/postgres/users/record';
 import { UserRecords } from '../../src/postgres/users/user-records';
 import type { Secret } from '../../src/vault';
@@ -233,6 +233,33 @@ describe('user sweep', () => {
     assert.ok(asked >= 2, 'the mount was asked again after the sweep');
     assert.equal(await exists(live.username), false, 'the live user went with the mount');
     assert.deepEqual(await e.storage.list(USER_PREFIX), []);
+  });
+
+  it('a periodic rollback that asked about the taint just before it was set stands in for the final one; Cleanup of the tainted mount drops every user', async () => {
+    const live = await issue();
+    await crashedIssuance('v-crashed-cleanup');
+    // The tick sees no taint at either look: the unmount began right after it answered.
+    await e.rollback();
+    assert.equal(await exists(live.username), true, 'a live lease: the untainted tick keeps it');
+    e.systemView.isTainted = true;
+    await e.backend.cleanup();
+    for (const name of [live.username, 'v-crashed-cleanup']) {
+      assert.equal(await exists(name), false, `${name} dropped at Cleanup`);
+      assert.equal(await recorded(name), false);
+    }
+    assert.deepEqual(await e.storage.list(USER_PREFIX), []);
+  });
+
+  it('Cleanup of a mount that is not being unmounted (seal, reload), or on a node that cannot write, drops no one', async () => {
+    const live = await issue();
+    await e.backend.cleanup();
+    assert.equal(await exists(live.username), true, 'untainted: kept');
+    // A performance standby: the active node drops the users of a mount it unmounts.
+    e.systemView.isTainted = true;
+    e.systemView.replication = REPLICATION_STATE.performanceStandby;
+    await e.backend.cleanup();
+    assert.equal(await exists(live.username), true, 'read-only storage: kept');
+    assert.equal(await recorded(live.username), true);
   });
 
   it('an index loaded before another node wrote a record is reloaded when Vault invalidates the key', async () => {

@@ -11,6 +11,10 @@
 //   - when the mount is being unmounted (Vault taints it and sends a final
 //     rollback before revoking the mount's leases): every user, so that
 //     users whose lease Vault never learned of do not outlive the mount.
+//     The backend's Cleanup on a tainted mount sweeps once more
+//     (atUnmountCleanup): a periodic rollback in flight when the taint is
+//     set stands in for the final one, and may have asked about the taint
+//     just before it was set.
 // A user whose lease is live is never dropped: renewals move the recorded
 // lease end before they are answered. The statements follow Vault's lease
 // rule, as revocation does: the role's current ones while the role exists,
@@ -21,7 +25,8 @@
 // kept. Failures are collected into one error (Vault logs it and the next
 // tick retries); the other records are still processed.
 
-import type { Request } from '../../vault';
+import { storageReadOnly } from '../../framework';
+import { errorMessage, type Request, type Storage, type SystemView } from '../../vault';
 import { clientConfig } from '../connections/dsn';
 import type { Engine } from '../engine';
 import { revokeUser } from './revoke-user';
@@ -71,6 +76,19 @@ export function sweepDecision(user: IndexedUser, policy: SweepPolicy, issuingHer
   return policy.now > user.leaseEnd + policy.grace ? 'drop' : 'keep';
 }
 
+/** What one sweep works with. */
+export interface SweepContext {
+  /** The mount's storage. */
+  storage: Storage;
+  /** Aborted when the sweep must stop (the rollback request ended); the rest waits for the next one. */
+  signal: AbortSignal;
+  /** Unfinished issuances go regardless of age (a rollback with `immediate`). */
+  immediate: boolean;
+}
+
+/** How long the sweep at an unmount's Cleanup may take; Vault waits for Cleanup. */
+const CLEANUP_SWEEP_MS = 60_000;
+
 /** What one sweep did. */
 export interface SweepOutcome {
   /** Records in the index when the sweep began. */
@@ -101,16 +119,14 @@ export class UserSweep {
   /** One tick: sweeps, logs what it did, and throws one error naming the failures. */
   async run(req: Request): Promise<void> {
     const tainted = await req.systemView.tainted();
-    let outcome = await this.#sweep(req, tainted);
+    const ctx: SweepContext = { storage: req.storage, signal: req.signal, immediate: Object.hasOwn(req.data, 'immediate') };
+    let outcome = await this.#sweep(ctx, tainted);
     // Vault sends an unmount's final rollback only when no rollback of the
     // mount is in flight; one that is stands in for it (OpenBao
     // vault/rollback.go startOrLookupRollback). A sweep that began before
     // the taint therefore looks again before it answers.
-    if (!tainted && (await req.systemView.tainted())) outcome = await this.#sweep(req, true);
-    const problems = [...outcome.failures];
-    for (const [dbName, count] of outcome.noConnection) {
-      problems.push(`${count} user(s) of connection "${dbName}" kept: the connection no longer exists (write config/${dbName} again so they can be dropped)`);
-    }
+    if (!tainted && (await req.systemView.tainted())) outcome = await this.#sweep(ctx, true);
+    const problems = describeProblems(outcome);
     if (problems.length > 0) {
       const named = problems.slice(0, FAILURES_NAMED).join('; ');
       const more = problems.length > FAILURES_NAMED ? `; and ${problems.length - FAILURES_NAMED} more` : '';
@@ -118,16 +134,34 @@ export class UserSweep {
     }
   }
 
+  /**
+   * The backend's Cleanup: on a mount being unmounted (tainted; Vault has
+   * already revoked its leases and clears its storage next), every user
+   * still recorded is dropped, as the final rollback does. Elsewhere (seal,
+   * reload, shutdown; or storage this node cannot write) nothing happens.
+   * Never throws: failures are logged, and Cleanup goes on.
+   */
+  async atUnmountCleanup(storage: Storage, systemView: SystemView): Promise<void> {
+    try {
+      if ((await storageReadOnly(systemView)) || !(await systemView.tainted())) return;
+      const outcome = await this.#sweep({ storage, signal: AbortSignal.timeout(CLEANUP_SWEEP_MS), immediate: true }, true);
+      const problems = describeProblems(outcome);
+      if (problems.length > 0) this.#engine.log.error({ problems: problems.slice(0, FAILURES_NAMED), count: problems.length }, 'user sweep at unmount left users behind');
+    } catch (err) {
+      this.#engine.log.error({ error: errorMessage(err) }, 'user sweep at unmount failed');
+    }
+  }
+
   /** Joins the sweep in flight, unless this one is tainted: that one runs after it, on its own. */
-  async #sweep(req: Request, tainted: boolean): Promise<SweepOutcome> {
+  async #sweep(ctx: SweepContext, tainted: boolean): Promise<SweepOutcome> {
     const running = this.#running;
     if (running !== undefined && !tainted) return running;
     while (this.#running !== undefined) await this.#running.catch(() => undefined);
-    return this.#start(req, tainted);
+    return this.#start(ctx, tainted);
   }
 
-  #start(req: Request, tainted: boolean): Promise<SweepOutcome> {
-    const run = sweepUsers(this.#engine, req, tainted).finally(() => {
+  #start(ctx: SweepContext, tainted: boolean): Promise<SweepOutcome> {
+    const run = sweepUsers(this.#engine, ctx, tainted).finally(() => {
       if (this.#running === run) this.#running = undefined;
     });
     this.#running = run;
@@ -135,18 +169,27 @@ export class UserSweep {
   }
 }
 
+/** The sweep's failures, and the records it had to keep, as sentences. */
+function describeProblems(outcome: SweepOutcome): string[] {
+  const problems = [...outcome.failures];
+    for (const [dbName, count] of outcome.noConnection) {
+      problems.push(`${count} user(s) of connection "${dbName}" kept: the connection no longer exists (write config/${dbName} again so they can be dropped)`);
+    }
+  return problems;
+}
+
 /** One sweep over the mount's records; never throws for a single record. */
-export async function sweepUsers(engine: Engine, req: Request, tainted: boolean): Promise<SweepOutcome> {
+export async function sweepUsers(engine: Engine, ctx: SweepContext, tainted: boolean): Promise<SweepOutcome> {
   const started = performance.now();
   const cpu = process.cpuUsage();
   if (tainted) await engine.users.issuancesEnded(TAINTED_ISSUANCE_WAIT_MS);
-  const index = await engine.users.index(req.storage);
+  const index = await engine.users.index(ctx.storage);
   const policy: SweepPolicy = {
     now: engine.now().getTime() / 1000,
     minAge: engine.walRollbackMinAge,
     grace: engine.userSweepGrace,
     tainted,
-    immediate: Object.hasOwn(req.data, 'immediate'),
+    immediate: ctx.immediate,
   };
   const outcome: SweepOutcome = { records: index.size, rolledBack: 0, dropped: 0, noConnection: new Map(), failures: [] };
   const candidates: string[] = [];
@@ -155,13 +198,13 @@ export async function sweepUsers(engine: Engine, req: Request, tainted: boolean)
   }
 
   await forEachLimited(candidates, SWEEP_CONCURRENCY, async (username) => {
-    if (req.signal.aborted) {
+    if (ctx.signal.aborted) {
       // The rest waits for the next tick; say so instead of pretending success.
       if (!outcome.failures.includes(INTERRUPTED)) outcome.failures.push(INTERRUPTED);
       return;
     }
     try {
-      await settle(engine, req, username, policy, outcome);
+      await settle(engine, ctx, username, policy, outcome);
     } catch (err) {
       outcome.failures.push(`user ${username}: ${describeDatabaseError(err)}`);
     }
@@ -186,8 +229,8 @@ export async function sweepUsers(engine: Engine, req: Request, tainted: boolean)
 const INTERRUPTED = 'sweep interrupted: the rollback request ended; the next tick goes on';
 
 /** Re-reads one candidate's record and drops its user if the record still says so. */
-async function settle(engine: Engine, req: Request, username: string, policy: SweepPolicy, outcome: SweepOutcome): Promise<void> {
-  const record = await engine.users.get(req.storage, username);
+async function settle(engine: Engine, ctx: SweepContext, username: string, policy: SweepPolicy, outcome: SweepOutcome): Promise<void> {
+  const record = await engine.users.get(ctx.storage, username);
   if (record === undefined) {
     // Deleted meanwhile (revoked, or by another node): only the index was stale.
     engine.users.forget(username);
@@ -199,14 +242,14 @@ async function settle(engine: Engine, req: Request, username: string, policy: Sw
     engine.users.reindex(record);
     return;
   }
-  const conn = await engine.connection(req.storage, record.dbName);
+  const conn = await engine.connection(ctx.storage, record.dbName);
   if (conn === undefined) {
     outcome.noConnection.set(record.dbName, (outcome.noConnection.get(record.dbName) ?? 0) + 1);
     return;
   }
-  const role = record.role === '' ? undefined : await engine.roles.get(req.storage, record.role);
+  const role = record.role === '' ? undefined : await engine.roles.get(ctx.storage, record.role);
   await revokeUser({ pool: conn.pool, clientConfig: clientConfig(conn.config), facts: conn.facts }, username, statementsFor(record, decision, role));
-  await engine.users.delete(req.storage, username);
+  await engine.users.delete(ctx.storage, username);
   if (decision === 'rollback') outcome.rolledBack++;
   else outcome.dropped++;
   engine.log.debug({ username, role: record.role, state: record.state, tainted: policy.tainted }, 'sweep dropped database user');
