@@ -62,6 +62,8 @@ const PARAMS = {
   rssIntervalMs: 200,
   /** Samples per piece of the concurrency-1 breakdown. */
   breakdownSamples: 100,
+  /** Samples per request-only piece (no database work): enough for /proc's 10 ms CPU ticks to price one request. */
+  requestPieceSamples: 2000,
   /** New connections opened one after another to price one. */
   connectionSamples: 40,
   /** Vault's default log level; the host's -log-level debug would relay every plugin trace line. */
@@ -92,14 +94,16 @@ class Cleanup {
   }
 }
 
-async function latencyAtC1(op: Operation): Promise<LatencyStats> {
-  const r = await runLevel({ concurrency: 1, count: PARAMS.breakdownSamples, maxMs: PARAMS.maxMsPerLevel }, op);
+async function latencyAtC1(op: Operation, samples: number = PARAMS.breakdownSamples): Promise<LatencyStats> {
+  const r = await runLevel({ concurrency: 1, count: samples, maxMs: PARAMS.maxMsPerLevel }, op);
   if (r.errors > 0) throw new Error(`breakdown step failed: ${r.errorSamples.join('; ')}`);
   return r.latency;
 }
 
 interface HostPhase extends SideResult {
   breakdown: Record<string, LatencyStats>;
+  /** Plugin CPU ms per request of each request-only piece. */
+  breakdownPluginCpu: Record<string, number>;
   idleRssMb: number;
   loadRss: RssSummary;
   /** VmRSS right after each issuance level, by concurrency. */
@@ -147,12 +151,19 @@ async function hostPhaseWith(host: VaultHost, pg: PostgresServer, binary: string
     }),
   );
   const loadRss = sampler.stop();
-  const breakdown = {
-    hostOnly: await latencyAtC1(hostOnly(host)),
-    pluginRoundTrip: await latencyAtC1(pluginRoundTrip(host)),
-    pluginStorageRoundTrip: await latencyAtC1(pluginStorageRoundTrip(host)),
-  };
-  return { ...result, breakdown, idleRssMb, loadRss, rssAfterIssueMb, sessions };
+  const breakdown: Record<string, LatencyStats> = {};
+  const breakdownPluginCpu: Record<string, number> = {};
+  const pieces: [string, Operation][] = [
+    ['hostOnly', hostOnly(host)],
+    ['pluginRoundTrip', pluginRoundTrip(host)],
+    ['pluginStorageRoundTrip', pluginStorageRoundTrip(host)],
+  ];
+  for (const [name, op] of pieces) {
+    const before = cpuSnapshot(targets);
+    breakdown[name] = await latencyAtC1(op, PARAMS.requestPieceSamples);
+    breakdownPluginCpu[name] = cpuPerOp(before, cpuSnapshot(targets), PARAMS.requestPieceSamples).plugin;
+  }
+  return { ...result, breakdown, breakdownPluginCpu, idleRssMb, loadRss, rssAfterIssueMb, sessions };
 }
 
 /** New PostgreSQL sessions while `work` ran: connections opened by whoever did the work. */
@@ -297,6 +308,7 @@ async function main(): Promise<void> {
       connections: { hostSessions: host.sessions, floorSessions: floor.sessions, floorConflictsRetried: floor.conflictsRetried, newConnection: connection },
       poolQueryFloor: { issue: poolQuery.issue, revoke: poolQuery.revoke, cpuPerOp: poolQuery.cpu, sessions: poolQuery.sessions, conflictsRetried: poolQuery.conflictsRetried },
       breakdownC1: { ...host.breakdown, ...floorPieces },
+      breakdownPluginCpuC1: host.breakdownPluginCpu,
       coldStart,
       rss: { idleMb: host.idleRssMb, load: host.loadRss, afterIssueMb: host.rssAfterIssueMb },
       profile: { before: baselineProfile(), after: afterProfile(binary.sha256) },
