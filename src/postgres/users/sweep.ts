@@ -142,8 +142,17 @@ export class UserSweep {
    * Never throws: failures are logged, and Cleanup goes on.
    */
   async atUnmountCleanup(storage: Storage, systemView: SystemView): Promise<void> {
+    let unmounting: boolean;
     try {
-      if ((await storageReadOnly(systemView)) || !(await systemView.tainted())) return;
+      unmounting = (await systemView.tainted()) && !(await storageReadOnly(systemView));
+    } catch (err) {
+      // An unmount keeps the mount's connection to Vault until Cleanup
+      // returns; a plugin reload in OpenBao may already have closed it.
+      this.#engine.log.debug({ error: errorMessage(err) }, 'Cleanup could not ask Vault whether the mount is being unmounted');
+      return;
+    }
+    if (!unmounting) return;
+    try {
       const outcome = await this.#sweep({ storage, signal: AbortSignal.timeout(CLEANUP_SWEEP_MS), immediate: true }, true);
       const problems = describeProblems(outcome);
       if (problems.length > 0) this.#engine.log.error({ problems: problems.slice(0, FAILURES_NAMED), count: problems.length }, 'user sweep at unmount left users behind');
