@@ -34,15 +34,21 @@ function orderOf(m: Awaited<ReturnType<typeof unreachableDatabaseMount>>): strin
   return events;
 }
 
+/** The error `request` rejects with; fails the test when it succeeds. */
+async function vaultErrorOf(request: Promise<unknown>, what: string): Promise<VaultError> {
+  const failure = await request.then(
+    () => assert.fail(`${what} succeeded without a database`),
+    (err: unknown) => err,
+  );
+  assert.ok(failure instanceof VaultError);
+  return failure;
+}
+
 describe('creds: the password before CREATE ROLE', () => {
   it('a pool’s first credential asks the server only after the record is written; unreachable, a retryable error and no record', async () => {
     const m = await unreachableDatabaseMount();
     const events = orderOf(m);
-    const failure = await m.call('read', 'creds/app').then(
-      () => assert.fail('creds succeeded without a database'),
-      (err: unknown) => err,
-    );
-    assert.ok(failure instanceof VaultError);
+    const failure = await vaultErrorOf(m.call('read', 'creds/app'), 'creds');
     assert.equal(failure.kind, ErrorKind.Unknown, 'retryable, not a 400');
     assert.match(failure.message, /^creating database user for role "app" failed: .*the database was reached/);
     assert.deepEqual(events, ['put user', 'connect'], 'the record first, then one contact');
@@ -72,11 +78,7 @@ describe('creds: the password before CREATE ROLE', () => {
   it('rotate-root: the WAL entry is written before the server is asked; unreachable, a retryable error and no entry left', async () => {
     const m = await unreachableDatabaseMount();
     const events = orderOf(m);
-    const failure = await m.call('update', 'rotate-root/main').then(
-      () => assert.fail('rotate-root succeeded without a database'),
-      (err: unknown) => err,
-    );
-    assert.ok(failure instanceof VaultError);
+    const failure = await vaultErrorOf(m.call('update', 'rotate-root/main'), 'rotate-root');
     assert.equal(failure.kind, ErrorKind.Unknown);
     assert.match(failure.message, /changing the root password of connection "main" failed: .*the database was reached/);
     assert.equal(events[0], 'put wal', 'the WAL entry is the first write');
