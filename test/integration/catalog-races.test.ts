@@ -2,7 +2,8 @@
  * Concurrent issuance whose creation statements create a shared object when
  * it is missing (a group role, a schema, a table): every caller sees it
  * missing, all but the first to commit fail with a unique violation on a
- * catalog index (23505) or duplicate_object (42710), and the engine must
+ * catalog index (23505), duplicate_object (42710) or duplicate_table or
+ * duplicate_schema (42P07, 42P06), and the engine must
  * retry them so that every read succeeds. A real duplicate (a row in a
  * table of the operator's, the user's own name) is not retried.
  */

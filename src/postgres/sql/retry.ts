@@ -5,8 +5,10 @@
 // a group role, schema or table "if it is missing" (IF NOT EXISTS, a DO block
 // that checks pg_roles, an EXCEPTION WHEN duplicate_object handler) all see
 // it missing, and all but the first to commit fail with a unique violation
-// on a system catalog's index (`pg_authid_rolname_index`, 23505) or with
-// duplicate_object (42710) — the next attempt finds the object and goes on.
+// on a system catalog's index (`pg_authid_rolname_index`, 23505), with
+// duplicate_object (42710), or with duplicate_table/duplicate_schema (42P07,
+// 42P06: the object was committed between IF NOT EXISTS's look and the
+// creation's own check) — the next attempt finds the object and goes on.
 // The whole transaction is safe to run again (it rolled back), so it is
 // retried a bounded number of times with jittered backoff; an app never
 // sees these errors, and nothing is reported that did not commit.
@@ -31,6 +33,8 @@ const UNIQUE_VIOLATION = '23505';
 export const LOCK_NOT_AVAILABLE = '55P03';
 /** duplicate_object: another transaction committed the object first; transient unless the caller says otherwise. */
 export const DUPLICATE_OBJECT = '42710';
+/** The same for a table (or view, sequence, index) and a schema: duplicate_table, duplicate_schema. */
+const DUPLICATE_RELATION_OR_SCHEMA = new Set(['42P07', '42P06']);
 /** The schema of the system catalogs; nobody else can create tables in it. */
 const CATALOG_SCHEMA = 'pg_catalog';
 /** Names of the catalogs' unique indexes (pg_authid_rolname_index, pg_type_typname_nsp_index, …). */
@@ -54,7 +58,7 @@ export function isTransientConflict(err: unknown): boolean {
   const state = sqlState(err);
   if (state === undefined) return false;
   if (state === UNIQUE_VIOLATION) return onCatalogIndex(err);
-  return state === DUPLICATE_OBJECT || TRANSIENT_SQLSTATES.has(state);
+  return state === DUPLICATE_OBJECT || DUPLICATE_RELATION_OR_SCHEMA.has(state) || TRANSIENT_SQLSTATES.has(state);
 }
 
 /**

@@ -20,6 +20,8 @@ describe('transient conflicts', () => {
     ['a user index named like a catalog index, in a user schema', dbError('23505', { schema: 'app', table: 't', constraint: 'pg_authid_rolname_index' }), false],
     ['a unique violation without any fields', dbError('23505'), false],
     ['duplicate_object (42710): another transaction created it first', dbError('42710'), true],
+    ['duplicate_table (42P07): a table committed between IF NOT EXISTS and the creation', dbError('42P07'), true],
+    ['duplicate_schema (42P06): the same for a schema', dbError('42P06'), true],
     ['permission denied (42501)', dbError('42501'), false],
     ['syntax error (42601)', dbError('42601'), false],
     ['an error without a SQLSTATE', new Error('connection reset'), false],
