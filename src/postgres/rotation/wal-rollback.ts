@@ -70,7 +70,7 @@ async function rollbackCreatedUser(engine: Engine, req: Request, data: unknown):
   // retried until the config is back.
   if (!conn) throw new Error(`connection "${dbName}" of unfinished user ${username} does not exist`);
   const statements = stringListField(data, 'rollback_statements');
-  await revokeUser({ pool: conn.pool, clientConfig: clientConfig(conn.config), facts: conn.facts }, username, statements);
+  await revokeUser(conn, username, statements);
   engine.log.info({ username, role: stringField(data, 'role') }, 'dropped database user of an unfinished request');
 }
 

@@ -4,7 +4,6 @@
 
 import { FORWARD_WRITES, genericNameRegex, type FieldData, type Path } from '../../framework';
 import { errorResponse, type Request, type Response } from '../../vault';
-import { clientConfig } from '../connections/dsn';
 import type { Engine } from '../engine';
 import { refusedStatement } from '../sql/refused-statement';
 import { revokeUser } from './revoke-user';
@@ -85,10 +84,9 @@ async function reconcile(engine: Engine, req: Request, data: FieldData): Promise
   const dropped: string[] = [];
   const errors: Record<string, string> = {};
   if (!dryRun) {
-    const target = { pool: conn.pool, clientConfig: clientConfig(conn.config), facts: conn.facts };
     for (const role of unclaimed) {
       try {
-        await revokeUser(target, role);
+        await revokeUser(conn, role);
         dropped.push(role);
       } catch (err) {
         errors[role] = describeDatabaseError(err);

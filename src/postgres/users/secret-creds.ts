@@ -92,7 +92,7 @@ async function revokeCreds(engine: Engine, req: Request): Promise<Response | und
   const role = await leaseRole(engine, req, lease);
   const statements = role ? role.revocationStatements : lease.revocation_statements;
   try {
-    await revokeUser({ pool: conn.pool, clientConfig: conn.clientConfig, facts: conn.facts }, lease.username, statements);
+    await revokeUser(conn, lease.username, statements);
   } catch (err) {
     // Any failure is worth retrying (database down, object in use): never
     // report a kind that would make Vault give up on the lease at once.

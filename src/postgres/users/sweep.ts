@@ -27,7 +27,6 @@
 
 import { storageReadOnly } from '../../framework';
 import { errorMessage, type Request, type Storage, type SystemView } from '../../vault';
-import { clientConfig } from '../connections/dsn';
 import type { Engine } from '../engine';
 import { revokeUser } from './revoke-user';
 import { describeDatabaseError } from '../connections/verify';
@@ -181,9 +180,9 @@ export class UserSweep {
 /** The sweep's failures, and the records it had to keep, as sentences. */
 function describeProblems(outcome: SweepOutcome): string[] {
   const problems = [...outcome.failures];
-    for (const [dbName, count] of outcome.noConnection) {
-      problems.push(`${count} user(s) of connection "${dbName}" kept: the connection no longer exists (write config/${dbName} again so they can be dropped)`);
-    }
+  for (const [dbName, count] of outcome.noConnection) {
+    problems.push(`${count} user(s) of connection "${dbName}" kept: the connection no longer exists (write config/${dbName} again so they can be dropped)`);
+  }
   return problems;
 }
 
@@ -257,7 +256,7 @@ async function settle(engine: Engine, ctx: SweepContext, username: string, polic
     return;
   }
   const role = record.role === '' ? undefined : await engine.roles.get(ctx.storage, record.role);
-  await revokeUser({ pool: conn.pool, clientConfig: clientConfig(conn.config), facts: conn.facts }, username, statementsFor(record, decision, role));
+  await revokeUser(conn, username, statementsFor(record, decision, role));
   await engine.users.delete(ctx.storage, username);
   if (decision === 'rollback') outcome.rolledBack++;
   else outcome.dropped++;
